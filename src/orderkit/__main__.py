@@ -1,0 +1,5 @@
+"""``python -m orderkit`` runs the CLI."""
+
+from orderkit.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""Chinese address cleaning. Importing this package does not import SQLAlchemy."""
+
+from orderkit.address.types import AddressHints, AddressRequest, AddressResult
+
+__all__ = ["AddressHints", "AddressRequest", "AddressResult"]

@@ -1,0 +1,27 @@
+"""Assemble the typer app from one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from orderkit.cli import config_cmd, demo_cmd, init_cmd, plugins_cmd
+
+app = typer.Typer(
+    name="orderkit",
+    help="Order pipeline for Chinese multi-channel e-commerce, embedded in your ERP.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(init_cmd.init)
+app.add_typer(config_cmd.app, name="config")
+app.command("plugins")(plugins_cmd.plugins)
+app.command("demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    from orderkit.logs import configure_logging
+
+    # Logs go to stderr so that --json output on stdout stays machine-readable.
+    configure_logging(fmt="console", level="warning")
+    app()

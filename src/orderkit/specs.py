@@ -1,0 +1,118 @@
+"""What plugins hand the host through ``register_channels`` / ``register_couriers``,
+and the context objects passed to routed I/O hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from orderkit.clock import Clock, Sleeper
+    from orderkit.models import Order
+
+
+class PagingStyle(StrEnum):
+    """How a channel's incremental API pages."""
+
+    PAGE_FROM_1 = "page_from_1"  # page_no 1..n (Pinduoduo)
+    PAGE_FROM_0 = "page_from_0"  # page 0..n-1 (Douyin)
+    PAGE_LAST_TO_FIRST = "page_last_to_first"  # count first, then walk back (Taobao)
+    CURSOR = "cursor"  # opaque next-page token
+
+
+_CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _check_code(code: str) -> None:
+    if not code or not set(code) <= _CODE_CHARS:
+        raise ValueError(f"code {code!r}: use lowercase letters, digits, '_' or '-'")
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A sales channel a plugin provides. ``code`` equals the plugin's entry-point name."""
+
+    code: str
+    display_name: str
+    max_window: timedelta
+    default_overlap: timedelta
+    paging: PagingStyle
+    status_table: Path
+    default_window: timedelta | None = None
+    #: Builds the channel's local sandbox (see each plugin's docs); None if it has none.
+    sandbox_factory: Callable[..., Any] | None = None
+    #: Hooks a channel plugin must implement; checked at registration.
+    required_hooks: tuple[str, ...] = ("fetch_orders",)
+
+    def __post_init__(self) -> None:
+        _check_code(self.code)
+        if self.max_window <= timedelta(0):
+            raise ValueError(f"channel {self.code}: max_window must be positive")
+        if self.default_overlap < timedelta(0):
+            raise ValueError(f"channel {self.code}: default_overlap must not be negative")
+        window = self.default_window or self.max_window
+        if window > self.max_window:
+            raise ValueError(f"channel {self.code}: default_window exceeds max_window")
+
+
+@dataclass(frozen=True)
+class CourierSpec:
+    """A courier a plugin provides. ``code`` equals the plugin's entry-point name."""
+
+    code: str
+    display_name: str
+    sandbox_factory: Callable[..., Any] | None = None
+    required_hooks: tuple[str, ...] = ("book_pickup",)
+
+    def __post_init__(self) -> None:
+        _check_code(self.code)
+
+
+@dataclass
+class ShopContext:
+    """Everything a channel hook needs to talk to one shop's platform API."""
+
+    shop_id: str
+    channel: str
+    endpoint: str | None
+    settings: Mapping[str, Any]
+    #: Resolves a credential name (``app_key``, ``app_secret``, ``session``...) late.
+    credential: Callable[[str], str]
+    http: httpx.Client
+    clock: Clock
+    sleeper: Sleeper
+
+
+@dataclass(frozen=True)
+class SyncWindow:
+    """A half-open interval of platform-modified time [start, end), timezone-aware."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class FetchProblem:
+    """One item of a page that could not become a canonical order."""
+
+    external_id: str | None
+    error: str
+    raw: Any = None
+    field: str | None = None
+
+
+@dataclass
+class FetchPage:
+    """One page of ``fetch_orders``: orders, problems, and where to go next."""
+
+    orders: list[Order] = field(default_factory=list)
+    problems: list[FetchProblem] = field(default_factory=list)
+    #: Opaque token for the next page of the same window; None when the window is done.
+    next_page: str | None = None
+    total: int | None = None
