@@ -424,8 +424,8 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 def test_starter_config_validates_and_loads(tmp_path: Path) -> None:
-    assert validate_config_text(STARTER_CONFIG, known_channels={"taobao"}) == []
-    config = load_config(write(tmp_path, STARTER_CONFIG), known_channels={"taobao"})
+    assert validate_config_text(STARTER_CONFIG, known_channels={"taobao", "own"}) == []
+    config = load_config(write(tmp_path, STARTER_CONFIG), known_channels={"taobao", "own"})
     shop = config.shop("demo-taobao")
     assert shop.endpoint == "sandbox" and shop.uses_builtin_sandbox and shop.is_sandbox
     assert shop.app_secret is not None and shop.app_secret.resolve() == "demo-secret"

@@ -13,16 +13,23 @@ def init(
     path: Path = typer.Argument(Path(DEFAULT_CONFIG), help="Where to write the config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
-    """Write a commented starter config (a sandbox shop, two warehouses, defaults)."""
-    from orderkit.config import STARTER_CONFIG, validate_config
+    """Write a commented starter config: a sandbox shop per installed channel
+    that ships a sandbox, the own-site channel, two warehouses, the defaults."""
+    from orderkit.builtin import core_host
+    from orderkit.config import starter_config, validate_config
 
     if path.exists() and not force:
         err_console.print(f"[red]{path} exists[/]; pass --force to overwrite it.")
         raise typer.Exit(1)
-    path.write_text(STARTER_CONFIG, encoding="utf-8")
-    problems = [p for p in validate_config(path) if p.severity == "error"]
-    if problems:  # the template itself is broken: say so rather than leave a bad file
-        for problem in problems:
+    host = core_host()
+    sandboxes = [code for code, reg in host.channels.items() if reg.spec.sandbox_factory]
+    path.write_text(starter_config(sandboxes), encoding="utf-8")
+    problems = validate_config(
+        path, known_channels=set(host.channels), known_couriers=set(host.couriers)
+    )
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:  # the template itself is broken: say so rather than leave a bad file
+        for problem in errors:
             err_console.print(f"  {problem}")
         raise typer.Exit(1)
     console.print(f"Wrote {path}. Check it with: orderkit config validate {path}")

@@ -34,7 +34,7 @@ from orderkit.config.model import (
     is_sandbox_endpoint,
     parse_duration,
 )
-from orderkit.config.starter import STARTER_CONFIG
+from orderkit.config.starter import STARTER_CONFIG, starter_config
 
 __all__ = [
     "SANDBOX_ENDPOINT",
@@ -53,6 +53,7 @@ __all__ = [
     "load_config",
     "load_config_text",
     "parse_duration",
+    "starter_config",
     "validate_config",
     "validate_config_text",
 ]

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-STARTER_CONFIG = """\
+from collections.abc import Iterable
+
+STARTER_TEMPLATE = """\
 # orderkit configuration. Every key is described in schemas/config.schema.json.
 # Check this file with:  orderkit config validate
 #
@@ -19,17 +21,7 @@ database:
   table_prefix: ok_
 
 shops:
-  # A Taobao shop on the built-in sandbox: try orderkit without any platform account.
-  - id: demo-taobao
-    channel: taobao
-    name: Demo Taobao shop
-    endpoint: sandbox
-    app_key: sandbox-app
-    app_secret: "sandbox:demo-secret"
-    session: "sandbox:demo-session"
-    sync_interval: 5m     # seconds, or 30s / 5m / 2h
-    enabled: true
-
+{sandbox_shops}
   # A real shop looks like this (remove the # in front of each line):
   # - id: tmall-flagship
   #   channel: taobao
@@ -81,3 +73,36 @@ logging:
   format: console   # console for people, json for log collectors
   level: info       # debug, info, warning or error
 """
+
+
+_SANDBOX_SHOP = """\
+  # A {channel} shop on the built-in sandbox: try orderkit without a platform account.
+  - id: demo-{channel}
+    channel: {channel}
+    name: Demo {channel} shop
+    endpoint: sandbox
+    app_key: sandbox-app
+    app_secret: "sandbox:demo-secret"
+    session: "sandbox:demo-session"
+    sync_interval: 5m     # seconds, or 30s / 5m / 2h
+    enabled: true
+"""
+
+_OWN_SHOP = """\
+  # Orders of your own site or mini-program, pushed in by the ERP (no polling).
+  - id: own-mini
+    channel: own
+    name: Own mini-program
+    enabled: true
+"""
+
+
+def starter_config(sandbox_channels: Iterable[str] = ("taobao",)) -> str:
+    """The starter config with one sandbox shop per channel in ``sandbox_channels``
+    (channels whose plugin ships a sandbox), plus the built-in ``own`` channel."""
+    shops = "".join(_SANDBOX_SHOP.format(channel=code) for code in sorted(sandbox_channels))
+    return STARTER_TEMPLATE.replace("{sandbox_shops}", shops + _OWN_SHOP)
+
+
+#: The starter as it reads with the Taobao plugin installed (the documented case).
+STARTER_CONFIG = starter_config()
