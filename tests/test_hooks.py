@@ -221,6 +221,31 @@ def test_hook_book_pickup_is_routed_by_courier_code() -> None:
     assert first.courier == "hello" and first.waybill == again.waybill  # idempotent
 
 
+def test_hook_ship_order_is_routed_by_channel_code() -> None:
+    from orderkit.specs import ShipResult
+
+    class Shipping(FakeChannel):
+        @hookimpl
+        def ship_order(self, shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:
+            if not shipment.waybill:
+                return ShipResult(
+                    accepted=False,
+                    error_code="isv.logistics-invalid",
+                    error_message="waybill required",
+                )
+            return ShipResult(accepted=True, platform_ref=f"{shop.channel}:{shipment.waybill}")
+
+    host = core_host(plugins=[("alpha", Shipping("alpha", []))], entrypoints=False)
+    ok = host.ship_order(
+        shop_for("alpha"),
+        an_order("alpha"),
+        Shipment(shipment_id="p1", courier="zto", waybill="7312345678901"),
+    )
+    refused = host.ship_order(shop_for("alpha"), an_order("alpha"), Shipment(shipment_id="p2"))
+    assert ok.accepted and ok.platform_ref == "alpha:7312345678901"
+    assert not refused.accepted and refused.error_code == "isv.logistics-invalid"
+
+
 # -- registration rules ----------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ How each hook is called:
 - ``allocate_warehouse``: firstresult; the core default is the rules engine.
 - ``apply_gifts``: collected, each impl isolated, sorted by plugin name.
 - ``book_pickup``: routed by courier code.
+- ``ship_order``: routed by channel code.
 
 Routed hooks: the host calls only the implementation of the plugin that
 registered the code, through ``pm.subset_hook_caller`` so cross-cutting
@@ -47,8 +48,15 @@ if TYPE_CHECKING:
         PickupRequest,
         WaybillBooking,
     )
-    from orderkit.models import Order, StatusAxes
-    from orderkit.specs import ChannelSpec, CourierSpec, FetchPage, ShopContext, SyncWindow
+    from orderkit.models import Order, Shipment, StatusAxes
+    from orderkit.specs import (
+        ChannelSpec,
+        CourierSpec,
+        FetchPage,
+        ShipResult,
+        ShopContext,
+        SyncWindow,
+    )
     from orderkit.status.mapping import StatusResult
 
 
@@ -233,6 +241,31 @@ def book_pickup(request: PickupRequest) -> WaybillBooking:
     Errors: raise ``CourierError`` (``transient=True`` for timeouts and 5xx);
     the host then falls back and finally queues the shipment for manual entry
     with an alert, never pretending it was booked.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError  # pragma: no cover - spec only
+
+
+@hookspec
+def ship_order(shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:
+    """Upload a shipment's courier and waybill number to the channel.
+
+    Routed by channel code: only the plugin that registered ``shop.channel``
+    is called. orderkit sets the order ``shipped`` only when the result says
+    the channel accepted it. A split shipment carries the lines (sub-orders)
+    it contains; upload only those.
+
+    :param shop: the shop's endpoint, credentials, HTTP client, clock and sleeper.
+    :param order: the canonical order.
+    :param shipment: the shipment, with ``courier`` and ``waybill`` set.
+    :returns: a ``ShipResult``; ``accepted=False`` with the platform's error
+        code and message when the platform refused it. Never None.
+
+    Errors: raise ``ChannelResponseError(transient=True)`` for timeouts and
+    errors worth retrying (the host retries with backoff),
+    ``ChannelAuthError`` for an expired session. A refusal is a result, not an
+    exception: it leaves a visible "tracking not uploaded" state.
 
     .. versionadded:: 0.1
     """

@@ -8,13 +8,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import httpx
 
     from orderkit.clock import Clock, Sleeper
     from orderkit.models import Order
+
+
+class Sandbox(Protocol):
+    """A channel's or courier's local stand-in for the real API.
+
+    ``ChannelSpec.sandbox_factory(**options)`` returns one. The host calls the
+    sandbox in-process through ``transport()``; ``orderkit sandbox CODE``
+    serves the same handler over HTTP.
+    """
+
+    base_url: str
+
+    def transport(self) -> httpx.BaseTransport:
+        """An httpx transport that answers requests in-process."""
+        ...
 
 
 class PagingStyle(StrEnum):
@@ -116,3 +131,14 @@ class FetchPage:
     #: Opaque token for the next page of the same window; None when the window is done.
     next_page: str | None = None
     total: int | None = None
+
+
+@dataclass
+class ShipResult:
+    """What the channel said to a tracking-number upload."""
+
+    accepted: bool
+    #: The platform's error code and message when it refused the upload.
+    error_code: str | None = None
+    error_message: str | None = None
+    platform_ref: str | None = None

@@ -24,8 +24,8 @@ from orderkit.specs import ChannelSpec, CourierSpec
 
 if TYPE_CHECKING:
     from orderkit.decisions import DecisionContext, PickupRequest, WaybillBooking
-    from orderkit.models import Order
-    from orderkit.specs import FetchPage, ShopContext, SyncWindow
+    from orderkit.models import Order, Shipment
+    from orderkit.specs import FetchPage, ShipResult, ShopContext, SyncWindow
     from orderkit.status.tables import StatusTable
 
 log = structlog.get_logger("orderkit.plugins")
@@ -158,6 +158,13 @@ class PluginHost:
             "fetch_orders", self.channels[shop.channel], shop=shop, window=window, page=page
         )
         return page_result
+
+    def ship_order(self, shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:
+        self.channel(shop.channel)
+        result: ShipResult = self._call_routed(
+            "ship_order", self.channels[shop.channel], shop=shop, order=order, shipment=shipment
+        )
+        return result
 
     def book_pickup(self, request: PickupRequest) -> WaybillBooking:
         self.courier(request.courier)
