@@ -31,6 +31,10 @@ class Sandbox(Protocol):
         """An httpx transport that answers requests in-process."""
         ...
 
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """The same handler as a WSGI app, served by ``orderkit sandbox CODE``."""
+        ...
+
 
 class PagingStyle(StrEnum):
     """How a channel's incremental API pages."""
