@@ -40,3 +40,30 @@ def make_order_payload(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture()
 def now() -> datetime:
     return datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
+
+
+pytest_plugins = ["tests.databases"]
+
+
+def kit_config(db_url: str, prefix: str, **extra: Any) -> dict[str, Any]:
+    """A minimal valid config pointing at ``db_url`` with ``prefix``."""
+    return {"version": 1, "database": {"url": db_url, "table_prefix": prefix}, **extra}
+
+
+@pytest.fixture()
+def kit(db_url: str, table_prefix: str) -> Any:
+    """An upgraded kit on each backend (built-ins only, a fake clock)."""
+    from orderkit.clock import FakeClock, RecordingSleeper
+    from orderkit.kit import OrderKit
+
+    clock = FakeClock()
+    kit = OrderKit.from_config(
+        kit_config(db_url, table_prefix),
+        entrypoints=False,
+        clock=clock,
+        sleeper=RecordingSleeper(clock),
+    )
+    kit.upgrade_database()
+    yield kit
+    if kit.engine is not None:
+        kit.engine.dispose()

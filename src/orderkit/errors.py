@@ -146,7 +146,9 @@ class InvalidOrder(MappingError):
     def __init__(
         self, message: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None
     ) -> None:
-        super().__init__(message, field=field)
+        # the message already names every field; do not prefix the first one again
+        OrderKitError.__init__(self, message)
+        self.field = field
         self.errors = errors or []
 
 

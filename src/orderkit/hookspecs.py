@@ -17,6 +17,8 @@ How each hook is called:
 - ``apply_gifts``: collected, each impl isolated, sorted by plugin name.
 - ``book_pickup``: routed by courier code.
 - ``ship_order``: routed by channel code.
+- ``persist_order``: collected; the ERP writes the order into its own tables.
+- ``stock_levels``: collected; the ERP tells orderkit what is on hand.
 
 Routed hooks: the host calls only the implementation of the plugin that
 registered the code, through ``pm.subset_hook_caller`` so cross-cutting
@@ -34,8 +36,8 @@ cycle with ``warn_on_impl_args``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from orderkit._markers import hookspec
 
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
         SyncWindow,
     )
     from orderkit.status.mapping import StatusResult
+    from orderkit.store.stock import StockLevel
 
 
 # -- registration -----------------------------------------------------------
@@ -270,3 +273,46 @@ def ship_order(shop: ShopContext, order: Order, shipment: Shipment) -> ShipResul
     .. versionadded:: 0.1
     """
     raise NotImplementedError  # pragma: no cover - spec only
+
+
+# -- the ERP ------------------------------------------------------------------
+
+
+@hookspec
+def persist_order(order: Order, connection: Any, created: bool) -> None:
+    """Write the canonical order into the ERP's own tables.
+
+    Called for every order ingest creates or changes, and after every guarded
+    change (transition, edit), **inside orderkit's transaction**: the ERP's
+    rows and orderkit's commit or roll back together. All impls are called.
+
+    :param order: the canonical order as stored (with ``id`` and ``status``).
+    :param connection: the SQLAlchemy ``Connection`` of that transaction; use
+        it, never a connection of your own, or the rows will not roll back together.
+    :param created: True the first time orderkit sees the order.
+    :returns: None (the return value is ignored).
+
+    Errors: an exception rolls the whole batch back and propagates; the next
+    sync retries it. Raise only for real failures, not for orders you ignore.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def stock_levels(skus: Sequence[str] | None) -> Iterable[StockLevel] | None:
+    """Tell orderkit what the ERP has on hand, per SKU and warehouse.
+
+    Called by ``kit.refresh_stock()`` (by ``orderkit run`` every 15 minutes by
+    default: the field's "rather slow than wrong"). Results of every impl are
+    combined; for one (sku, warehouse) the last one wins.
+
+    :param skus: the SKUs wanted, or None for everything.
+    :returns: ``StockLevel(sku, warehouse, available)`` items; None means
+        "I keep no stock".
+
+    Errors: an exception aborts the refresh and keeps the previous balances
+    (stale is better than wrong); it is logged and shown by ``orderkit health``.
+
+    .. versionadded:: 0.1
+    """

@@ -5,7 +5,7 @@ database engine."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +16,19 @@ from orderkit.host import PluginHost
 
 if TYPE_CHECKING:
     import pluggy
+    import sqlalchemy as sa
 
     from orderkit.address.types import AddressRequest, AddressResult
-    from orderkit.models import Order
+    from orderkit.models import Lifecycle, Order
     from orderkit.status.mapping import StatusResult
+    from orderkit.store import (
+        DeadLetter,
+        IngestResult,
+        Store,
+        StoredOrder,
+        TimelineEvent,
+    )
+    from orderkit.store.outbox import Outbox
 
 
 class OrderKit:
@@ -42,6 +51,7 @@ class OrderKit:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
         self.sleeper: Sleeper = sleeper or SystemSleeper()
+        self._store: Store | None = None
 
     @classmethod
     def from_config(
@@ -95,6 +105,156 @@ class OrderKit:
         """Run the ``clean_address`` hook (first non-None result)."""
         result: AddressResult | None = self.pm.hook.clean_address(request=request)
         return result
+
+    # -- state in the ERP's database -------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """orderkit's tables, reached through the ERP's engine, connection or
+        session (``engine=``), else the config's ``database.url``. Built on
+        first use, so config checks never touch a database."""
+        if self._store is None:
+            from orderkit.store import Store, create_engine
+
+            bind = self.engine
+            if bind is None:
+                bind = self.engine = create_engine(self.config.database.resolve_url())
+            self._store = Store(
+                bind,
+                prefix=self.config.database.table_prefix,
+                map_status=self.map_status,
+                clock=self.clock,
+                sleeper=self.sleeper,
+                persist=self._persist if self.pm.hook.persist_order.get_hookimpls() else None,
+            )
+        return self._store
+
+    def _persist(self, connection: sa.Connection, orders: list[tuple[Order, bool]]) -> None:
+        for order, created in orders:
+            self.pm.hook.persist_order(order=order, connection=connection, created=created)
+
+    def upgrade_database(self) -> None:
+        """Create or upgrade orderkit's prefixed tables (``orderkit db upgrade``)."""
+        self.store.upgrade()
+
+    def ingest(self, orders: Iterable[Order | dict[str, Any] | str | bytes]) -> IngestResult:
+        """Idempotent upsert of canonical orders (any iterable, consumed in chunks).
+
+        Older or identical payloads write nothing; a bad payload goes to dead
+        letters and the batch goes on. See ``orderkit.store.ingest`` for the rules.
+        """
+        return self.store.ingest(orders)
+
+    def get(self, ref: str | Order) -> StoredOrder:
+        """An order by internal id, ``SHOP/EXTERNAL_ID`` or a canonical order."""
+        return self.store.orders.get(self._order_id(ref))
+
+    def transition(
+        self,
+        order: str | Order,
+        to: Lifecycle | str,
+        *,
+        actor: str,
+        reason: str,
+        expected_version: int,
+    ) -> StoredOrder:
+        """Move an order along the transition table under a version guard.
+
+        :raises ConflictError: the order changed since ``expected_version``.
+        """
+        return self.store.orders.transition(
+            self._order_id(order),
+            to,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+        )
+
+    def update(
+        self,
+        order: str | Order,
+        mutate: Callable[[Order], Order],
+        *,
+        actor: str,
+        reason: str,
+        expected_version: int,
+        attempted: dict[str, Any] | None = None,
+    ) -> StoredOrder:
+        """Change an order with ``mutate`` under a version guard (e.g. set a
+        waybill); ``attempted`` describes the change for the timeline.
+
+        :raises ConflictError: the order changed since ``expected_version``.
+        """
+        return self.store.orders.change(
+            self._order_id(order),
+            mutate,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+            attempted=attempted,
+        )
+
+    def timeline(self, order: str | Order) -> list[TimelineEvent]:
+        return self.store.orders.timeline(self._order_id(order))
+
+    @property
+    def outbox(self) -> Outbox:
+        """``kit.outbox.poll(limit)`` / ``kit.outbox.ack(ids)``: at least once, stable ids."""
+        return self.store.outbox
+
+    def dead_letters(self, *, include_resolved: bool = False) -> list[DeadLetter]:
+        return self.store.dead_letters.entries(include_resolved=include_resolved)
+
+    def replay_dead_letters(self, ids: Iterable[int] | None = None) -> IngestResult:
+        """Run (fixed) dead letters through ingest again; each goes in once."""
+        return self.store.replay_dead_letters(ids)
+
+    def refresh_stock(self, skus: Sequence[str] | None = None) -> int:
+        """Pull stock levels from the ERP (``stock_levels`` hook) into the balances."""
+        levels = {}
+        for result in self.pm.hook.stock_levels(skus=skus):
+            for level in result or ():
+                levels[(level.sku, level.warehouse)] = level
+        return self.store.stock.refresh(levels.values())
+
+    def reserve_stock(self, order: str | Order, lines: Iterable[tuple[str, str, str, int]]) -> bool:
+        """Reserve ``(line_id, sku, warehouse, quantity)`` for an order, all or
+        nothing, in one transaction. Idempotent per (order, line, warehouse)."""
+        order_id = self._order_id(order)
+        wanted = list(lines)
+
+        class _Short(Exception):
+            pass
+
+        def work(conn: sa.Connection) -> bool:
+            for line_id, sku, warehouse, quantity in wanted:
+                if not self.store.stock.reserve(
+                    conn,
+                    order_id=order_id,
+                    line_id=line_id,
+                    sku=sku,
+                    warehouse=warehouse,
+                    quantity=quantity,
+                ):
+                    raise _Short()
+            return True
+
+        try:
+            return self.store.db.run(work)
+        except _Short:
+            return False
+
+    def release_stock(self, order: str | Order) -> int:
+        """Give back an order's reservations (cancel, refund, re-allocation)."""
+        order_id = self._order_id(order)
+        return self.store.db.run(lambda conn: self.store.stock.release(conn, order_id))
+
+    def _order_id(self, ref: str | Order) -> str:
+        if isinstance(ref, str):
+            return self.store.orders.resolve(ref) if "/" in ref else ref
+        from orderkit.store.ids import order_id
+
+        return ref.id or order_id(ref.channel, ref.shop_id, ref.external_id)
 
 
 def _check_status_overrides(host: PluginHost) -> None:

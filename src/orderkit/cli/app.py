@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from orderkit.cli import config_cmd, demo_cmd, init_cmd, plugins_cmd
+from orderkit.cli import (
+    config_cmd,
+    db_cmd,
+    deadletters_cmd,
+    demo_cmd,
+    explain_cmd,
+    init_cmd,
+    plugins_cmd,
+)
 
 app = typer.Typer(
     name="orderkit",
@@ -17,6 +25,9 @@ app.command("init")(init_cmd.init)
 app.add_typer(config_cmd.app, name="config")
 app.command("plugins")(plugins_cmd.plugins)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(db_cmd.app, name="db")
+app.command("explain")(explain_cmd.explain)
+app.add_typer(deadletters_cmd.app, name="deadletters")
 
 
 def main() -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from orderkit.kit import OrderKit
 
 console = Console()
 err_console = Console(stderr=True)
@@ -47,3 +51,21 @@ def parse_order_ref(text: str) -> OrderRef:
             raise typer.BadParameter(f"{text!r}: expected SHOP/EXTERNAL_ID")
         return OrderRef(shop_id=shop, external_id=external)
     return OrderRef(internal_id=text)
+
+
+def load_kit(config: Path | None) -> OrderKit:
+    """The kit for a command; a bad config prints every problem and exits 1."""
+    from orderkit.errors import ConfigError
+    from orderkit.kit import OrderKit
+
+    path = config_path(config)
+    if not path.exists():
+        err_console.print(f"[red]no config at {path}[/]; create one with: orderkit init {path}")
+        raise typer.Exit(1)
+    try:
+        return OrderKit.from_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err_console.print(f"  {problem}", highlight=False)
+        err_console.print(f"{path}: {len(exc.problems)} problem(s)")
+        raise typer.Exit(1) from None

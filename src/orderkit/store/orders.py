@@ -1,0 +1,283 @@
+"""Reading orders and changing them under a version guard.
+
+Every change names its actor (``system``, a plugin name or a user id), the
+time and the reason, and lands on the timeline. A writer holding a stale
+version gets ``ConflictError`` carrying the attempted change, never a silent
+overwrite (the lost-tracking-number race).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from orderkit.clock import Clock
+from orderkit.errors import ConflictError, OrderKitError, OrderNotFound
+from orderkit.models import Lifecycle, Order, StatusAxes
+from orderkit.status import allowed_transitions, can_transition
+from orderkit.store.db import Database, aware, utcnow_naive
+from orderkit.store.schema import Tables
+
+
+class TransitionError(OrderKitError):
+    """The lifecycle transition is not in the transition table."""
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    order: Order
+    version: int
+    lifecycle: Lifecycle
+    platform_lifecycle: Lifecycle | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    id: int
+    order_id: str
+    at: datetime
+    actor: str
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    detail: dict[str, Any]
+
+
+class Orders:
+    def __init__(
+        self,
+        db: Database,
+        tables: Tables,
+        clock: Clock,
+        persist: Callable[[sa.Connection, list[tuple[Order, bool]]], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._t = tables
+        self._clock = clock
+        self._persist = persist
+
+    # -- reading ---------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        """An internal id, or ``SHOP/EXTERNAL_ID`` -> the internal id."""
+        o = self._t.orders
+        shop, sep, external = ref.partition("/")
+        query = (
+            sa.select(o.c.id).where(o.c.shop_id == shop, o.c.external_id == external)
+            if sep
+            else sa.select(o.c.id).where(o.c.id == ref)
+        )
+        with self._db.transaction() as conn:
+            found = conn.execute(query).scalars().all()
+        if len(found) != 1:
+            why = "no order" if not found else "more than one order (give the internal id)"
+            raise OrderNotFound(f"{why} matches {ref!r}")
+        return str(found[0])
+
+    def get(self, order_id: str, conn: sa.Connection | None = None) -> StoredOrder:
+        o = self._t.orders
+        query = sa.select(
+            o.c.snapshot, o.c.version, o.c.lifecycle, o.c.platform_lifecycle, o.c.updated_at
+        ).where(o.c.id == order_id)
+        if conn is None:
+            with self._db.transaction() as own:
+                row = own.execute(query).first()
+        else:
+            row = conn.execute(query).first()
+        if row is None:
+            raise OrderNotFound(f"no order with id {order_id!r}")
+        return StoredOrder(
+            order=Order.model_validate_json(row.snapshot),
+            version=row.version,
+            lifecycle=Lifecycle(row.lifecycle),
+            platform_lifecycle=Lifecycle(row.platform_lifecycle)
+            if row.platform_lifecycle
+            else None,
+            updated_at=aware(row.updated_at) or row.updated_at,
+        )
+
+    def timeline(self, order_id: str) -> list[TimelineEvent]:
+        t = self._t.timeline
+        with self._db.transaction() as conn:
+            rows = conn.execute(sa.select(t).where(t.c.order_id == order_id).order_by(t.c.id)).all()
+        return [
+            TimelineEvent(
+                id=r.id,
+                order_id=r.order_id,
+                at=aware(r.at) or r.at,
+                actor=r.actor,
+                kind=r.kind,
+                from_state=r.from_state,
+                to_state=r.to_state,
+                reason=r.reason,
+                detail=json.loads(r.detail) if r.detail else {},
+            )
+            for r in rows
+        ]
+
+    def add_event(
+        self,
+        conn: sa.Connection,
+        order_id: str,
+        *,
+        actor: str,
+        kind: str,
+        reason: str | None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        detail: dict[str, Any] | None = None,
+        dedup_key: str | None = None,
+    ) -> None:
+        conn.execute(
+            self._t.timeline.insert().values(
+                order_id=order_id,
+                at=utcnow_naive(self._clock.now()),
+                actor=actor,
+                kind=kind,
+                from_state=from_state,
+                to_state=to_state,
+                reason=(reason or "")[:512] or None,
+                detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
+                dedup_key=dedup_key,
+            )
+        )
+
+    # -- guarded changes ---------------------------------------------------------
+
+    def change(
+        self,
+        order_id: str,
+        mutate: Callable[[Order], Order],
+        *,
+        actor: str,
+        reason: str,
+        expected_version: int,
+        kind: str = "edited",
+        attempted: dict[str, Any] | None = None,
+        to_state: Lifecycle | None = None,
+    ) -> StoredOrder:
+        """Apply ``mutate`` to the order if it is still at ``expected_version``.
+
+        :raises ConflictError: the order moved on; when orderkit owns the
+            transaction the rejected attempt is recorded on the timeline first.
+        """
+        o = self._t.orders
+        attempt = dict(attempted or {})
+
+        def work(conn: sa.Connection) -> StoredOrder:
+            current = self.get(order_id, conn)
+            if current.version != expected_version:
+                raise self._conflict(order_id, expected_version, current.version, attempt)
+            changed = mutate(current.order)
+            lifecycle = changed.status.lifecycle if changed.status else current.lifecycle
+            now = utcnow_naive(self._clock.now())
+            moved = conn.execute(
+                o.update()
+                .where(o.c.id == order_id, o.c.version == expected_version)
+                .values(
+                    snapshot=changed.model_dump_json(),
+                    version=expected_version + 1,
+                    lifecycle=lifecycle.value,
+                    updated_at=now,
+                    on_hold=any(h.severity == "block" for h in changed.hold_reasons),
+                    refund=changed.status.refund.value if changed.status else "none",
+                )
+            ).rowcount
+            if moved != 1:
+                actual = conn.execute(sa.select(o.c.version).where(o.c.id == order_id)).scalar()
+                raise self._conflict(order_id, expected_version, int(actual or -1), attempt)
+            self.add_event(
+                conn,
+                order_id,
+                actor=actor,
+                kind=kind,
+                reason=reason,
+                from_state=current.lifecycle.value,
+                to_state=(to_state or lifecycle).value,
+                detail={**attempt, "version": expected_version + 1},
+            )
+            if self._persist is not None:
+                self._persist(conn, [(changed, False)])
+            return StoredOrder(
+                changed,
+                expected_version + 1,
+                lifecycle,
+                current.platform_lifecycle,
+                aware(now) or now,
+            )
+
+        try:
+            return self._db.run(work)
+        except ConflictError as conflict:
+            if self._db.owns_transactions:
+                # our transaction rolled back; keep the attempt visible in a new one
+                with self._db.transaction() as conn:
+                    self.add_event(
+                        conn,
+                        order_id,
+                        actor=actor,
+                        kind="change_rejected",
+                        reason=f"stale version {expected_version} "
+                        f"(current {conflict.actual_version}): {reason}",
+                        detail={
+                            "attempted": attempt,
+                            "expected_version": expected_version,
+                            "actual_version": conflict.actual_version,
+                        },
+                    )
+            raise
+
+    def transition(
+        self,
+        order_id: str,
+        to: Lifecycle | str,
+        *,
+        actor: str,
+        reason: str,
+        expected_version: int,
+    ) -> StoredOrder:
+        """Move the lifecycle along an edge of the transition table."""
+        target = Lifecycle(to)
+
+        def mutate(order: Order) -> Order:
+            current = order.status.lifecycle if order.status else Lifecycle.PENDING_PAYMENT
+            if not can_transition(current, target):
+                allowed = ", ".join(sorted(s.value for s in allowed_transitions(current))) or "none"
+                raise TransitionError(
+                    f"order {order_id}: {current.value} -> {target.value} is not allowed "
+                    f"(allowed from {current.value}: {allowed})"
+                )
+            axes = (order.status or StatusAxes(lifecycle=current)).model_copy(
+                update={"lifecycle": target}
+            )
+            return order.model_copy(update={"status": axes})
+
+        return self.change(
+            order_id,
+            mutate,
+            actor=actor,
+            reason=reason,
+            expected_version=expected_version,
+            kind="transition",
+            attempted={"lifecycle": target.value},
+            to_state=target,
+        )
+
+    @staticmethod
+    def _conflict(
+        order_id: str, expected: int, actual: int, attempt: dict[str, Any]
+    ) -> ConflictError:
+        return ConflictError(
+            "the order changed since you read it",
+            order_id=order_id,
+            expected_version=expected,
+            actual_version=actual,
+            attempted=attempt,
+        )

@@ -1,0 +1,163 @@
+"""Stock balances (refreshed from the ERP) and reservations.
+
+A reservation is one conditional ``UPDATE`` of the balance row
+(``reserved + q <= available``), so concurrent allocators can never reserve
+more than there is. Reservations are idempotent per (order, line, warehouse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from orderkit.clock import Clock
+from orderkit.store.db import Database, utcnow_naive
+from orderkit.store.dialect import insert_ignore, upsert
+from orderkit.store.schema import Tables
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """What the ERP says is on hand."""
+
+    sku: str
+    warehouse: str
+    available: int
+
+
+@dataclass(frozen=True)
+class Balance:
+    sku: str
+    warehouse: str
+    available: int
+    reserved: int
+
+    @property
+    def free(self) -> int:
+        return self.available - self.reserved
+
+
+class Stock:
+    def __init__(self, db: Database, tables: Tables, clock: Clock) -> None:
+        self._db = db
+        self._t = tables
+        self._clock = clock
+
+    def refresh(self, levels: Iterable[StockLevel]) -> int:
+        """Set on-hand quantities from the ERP; reservations are kept."""
+        b = self._t.stock_balances
+        now = utcnow_naive(self._clock.now())
+        rows = [
+            {
+                "sku": s.sku,
+                "warehouse": s.warehouse,
+                "available": s.available,
+                "reserved": 0,
+                "refreshed_at": now,
+            }
+            for s in levels
+        ]
+        with self._db.transaction() as conn:
+            upsert(
+                conn,
+                b,
+                rows,
+                conflict=("sku", "warehouse"),
+                update={
+                    "available": lambda new: new.available,
+                    "refreshed_at": lambda new: new.refreshed_at,
+                },
+            )
+        return len(rows)
+
+    def balances(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], Balance]:
+        b = self._t.stock_balances
+        query = sa.select(b)
+        if skus is not None:
+            query = query.where(b.c.sku.in_(list(skus)))
+        with self._db.transaction() as conn:
+            return {
+                (r.sku, r.warehouse): Balance(r.sku, r.warehouse, r.available, r.reserved)
+                for r in conn.execute(query)
+            }
+
+    def reserve(
+        self,
+        conn: sa.Connection,
+        *,
+        order_id: str,
+        line_id: str,
+        sku: str,
+        warehouse: str,
+        quantity: int,
+    ) -> bool:
+        """Reserve within the caller's transaction. True if reserved (now or
+        before, for this order line and warehouse); False if stock is short."""
+        r, b = self._t.reservations, self._t.stock_balances
+        now = utcnow_naive(self._clock.now())
+        key = (r.c.order_id == order_id, r.c.line_id == line_id, r.c.warehouse == warehouse)
+        insert_ignore(
+            conn,
+            r,
+            [
+                {
+                    "order_id": order_id,
+                    "line_id": line_id,
+                    "sku": sku,
+                    "warehouse": warehouse,
+                    "quantity": quantity,
+                    "state": "new",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+            key="order_id",
+        )
+        # Claiming the row is the lock: a racing worker for the same line waits
+        # here, then finds it reserved and takes no stock a second time.
+        claimed = conn.execute(
+            r.update()
+            .where(*key, r.c.state.in_(("new", "released")))
+            .values(state="reserved", quantity=quantity, sku=sku, updated_at=now)
+        ).rowcount
+        if claimed != 1:
+            return True  # already reserved (or consumed) for this line
+        taken = conn.execute(
+            b.update()
+            .where(
+                b.c.sku == sku, b.c.warehouse == warehouse, b.c.reserved + quantity <= b.c.available
+            )
+            .values(reserved=b.c.reserved + quantity)
+        ).rowcount
+        if taken != 1:
+            conn.execute(r.update().where(*key).values(state="released", updated_at=now))
+            return False
+        return True
+
+    def release(self, conn: sa.Connection, order_id: str, *, state: str = "released") -> int:
+        """Give back every reservation of an order (cancel, refund, re-allocation).
+        ``state="consumed"`` marks them shipped instead (stock left the shelf)."""
+        r, b = self._t.reservations, self._t.stock_balances
+        held = conn.execute(
+            sa.select(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
+            .where(r.c.order_id == order_id, r.c.state == "reserved")
+            .order_by(r.c.sku, r.c.warehouse)
+        ).all()
+        now = utcnow_naive(self._clock.now())
+        released = 0
+        for row in held:
+            moved = conn.execute(
+                r.update()
+                .where(r.c.id == row.id, r.c.state == "reserved")
+                .values(state=state, updated_at=now)
+            ).rowcount
+            if moved == 1:
+                conn.execute(
+                    b.update()
+                    .where(b.c.sku == row.sku, b.c.warehouse == row.warehouse)
+                    .values(reserved=b.c.reserved - row.quantity)
+                )
+                released += 1
+        return released
