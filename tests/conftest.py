@@ -42,7 +42,7 @@ def now() -> datetime:
     return datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
 
 
-pytest_plugins = ["tests.databases"]
+pytest_plugins = ["tests.databases", "orderkit.testing"]
 
 
 def kit_config(db_url: str, prefix: str, **extra: Any) -> dict[str, Any]:

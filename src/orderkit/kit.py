@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from orderkit.address.types import AddressRequest, AddressResult
     from orderkit.models import Lifecycle, Order
+    from orderkit.specs import Sandbox
     from orderkit.status.mapping import StatusResult
     from orderkit.store import (
         DeadLetter,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
         TimelineEvent,
     )
     from orderkit.store.outbox import Outbox
+    from orderkit.sync import SyncEngine, SyncReport
 
 
 class OrderKit:
@@ -52,6 +55,7 @@ class OrderKit:
         self.clock: Clock = clock or SystemClock()
         self.sleeper: Sleeper = sleeper or SystemSleeper()
         self._store: Store | None = None
+        self._sync: SyncEngine | None = None
 
     @classmethod
     def from_config(
@@ -222,32 +226,37 @@ class OrderKit:
         nothing, in one transaction. Idempotent per (order, line, warehouse)."""
         order_id = self._order_id(order)
         wanted = list(lines)
-
-        class _Short(Exception):
-            pass
-
-        def work(conn: sa.Connection) -> bool:
-            for line_id, sku, warehouse, quantity in wanted:
-                if not self.store.stock.reserve(
-                    conn,
-                    order_id=order_id,
-                    line_id=line_id,
-                    sku=sku,
-                    warehouse=warehouse,
-                    quantity=quantity,
-                ):
-                    raise _Short()
-            return True
-
-        try:
-            return self.store.db.run(work)
-        except _Short:
-            return False
+        return self.store.db.run(lambda conn: self.store.stock.reserve_all(conn, order_id, wanted))
 
     def release_stock(self, order: str | Order) -> int:
         """Give back an order's reservations (cancel, refund, re-allocation)."""
         order_id = self._order_id(order)
         return self.store.db.run(lambda conn: self.store.stock.release(conn, order_id))
+
+    # -- channels ---------------------------------------------------------------
+
+    @property
+    def sync_engine(self) -> SyncEngine:
+        """The shared sync engine (one lease owner per kit)."""
+        if self._sync is None:
+            from orderkit.sync import SyncEngine
+
+            self._sync = SyncEngine(self)
+        return self._sync
+
+    def sync(self, shop_id: str) -> SyncReport:
+        """One incremental sync pass for a shop (see ``orderkit.sync``)."""
+        return self.sync_engine.sync_shop(shop_id)
+
+    def save_credentials(
+        self, shop_id: str, data: dict[str, Any], expires_at: datetime | None = None
+    ) -> None:
+        """Persist tokens a platform refresh returned; they win over the config's."""
+        self.store.save_credentials(shop_id, data, expires_at)
+
+    def sandbox(self, shop_id: str) -> Sandbox:
+        """The in-process sandbox behind a shop whose ``endpoint`` is ``sandbox``."""
+        return self.sync_engine.runtime.sandbox(shop_id)
 
     def _order_id(self, ref: str | Order) -> str:
         if isinstance(ref, str):

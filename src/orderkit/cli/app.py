@@ -12,6 +12,8 @@ from orderkit.cli import (
     explain_cmd,
     init_cmd,
     plugins_cmd,
+    sandbox_cmd,
+    sync_cmd,
 )
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app.command("demo")(demo_cmd.demo)
 app.add_typer(db_cmd.app, name="db")
 app.command("explain")(explain_cmd.explain)
 app.add_typer(deadletters_cmd.app, name="deadletters")
+app.command("sync")(sync_cmd.sync)
+app.command("sandbox")(sandbox_cmd.sandbox)
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ changes, timeline), ``outbox``, ``deadletters``, ``stock``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session
 from orderkit.clock import Clock, Sleeper, SystemClock
 from orderkit.models import Order
 from orderkit.store import migrate
-from orderkit.store.db import Database, create_engine
+from orderkit.store.db import Database, create_engine, utcnow_naive
 from orderkit.store.deadletters import DeadLetter, DeadLetters
+from orderkit.store.dialect import upsert
 from orderkit.store.ingest import Ingestor, IngestResult, MapStatus, Persist, Rejection
 from orderkit.store.orders import Orders, StoredOrder, TimelineEvent, TransitionError
 from orderkit.store.outbox import Outbox, OutboxEvent
@@ -94,6 +97,51 @@ class Store:
         self, items: Iterable[Order | dict[str, Any] | str | bytes], *, dead_letter: bool = True
     ) -> IngestResult:
         return self._ingestor.ingest(items, dead_letter=dead_letter)
+
+    def record_problems(self, channel: str, shop_id: str, problems: Iterable[Any]) -> int:
+        """Dead-letter a page's unmappable items (``FetchProblem``s) with their error."""
+        rejections, raws = [], []
+        for index, problem in enumerate(problems):
+            error = f"{problem.field}: {problem.error}" if problem.field else problem.error
+            rejections.append(
+                Rejection(
+                    index=index,
+                    channel=channel,
+                    shop_id=shop_id,
+                    external_id=problem.external_id,
+                    error=error,
+                    field=problem.field,
+                )
+            )
+            raws.append(problem.raw)
+        if rejections:
+            self.db.run(lambda conn: self.dead_letters.record(conn, rejections, raws))
+        return len(rejections)
+
+    def save_credentials(
+        self, shop_id: str, data: dict[str, Any], expires_at: datetime | None = None
+    ) -> None:
+        """Keep what a platform token refresh returned (never logged)."""
+        table = self.tables.credentials
+        now = utcnow_naive(self.clock.now())
+        row = {
+            "shop_id": shop_id,
+            "data": json.dumps(data),
+            "refreshed_at": now,
+            "expires_at": utcnow_naive(expires_at) if expires_at else None,
+        }
+        with self.db.transaction() as conn:
+            upsert(
+                conn,
+                table,
+                [row],
+                conflict=("shop_id",),
+                update={
+                    "data": lambda new: new.data,
+                    "refreshed_at": lambda new: new.refreshed_at,
+                    "expires_at": lambda new: new.expires_at,
+                },
+            )
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> IngestResult:
         def replay_ingest(payloads: list[Any]) -> IngestResult:

@@ -81,6 +81,18 @@ class Orders:
             raise OrderNotFound(f"{why} matches {ref!r}")
         return str(found[0])
 
+    def resolve_many(self, shop_id: str, external_ids: list[str]) -> list[str]:
+        """Internal ids of a shop's orders by external id (unknown ones are skipped)."""
+        o = self._t.orders
+        with self._db.transaction() as conn:
+            return list(
+                conn.execute(
+                    sa.select(o.c.id).where(
+                        o.c.shop_id == shop_id, o.c.external_id.in_(external_ids)
+                    )
+                ).scalars()
+            )
+
     def get(self, order_id: str, conn: sa.Connection | None = None) -> StoredOrder:
         o = self._t.orders
         query = sa.select(

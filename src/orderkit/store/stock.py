@@ -7,7 +7,7 @@ more than there is. Reservations are idempotent per (order, line, warehouse).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -83,6 +83,30 @@ class Stock:
                 for r in conn.execute(query)
             }
 
+    def reserve_all(
+        self, conn: sa.Connection, order_id: str, lines: Sequence[tuple[str, str, str, int]]
+    ) -> bool:
+        """Reserve ``(line_id, sku, warehouse, quantity)`` lines all or nothing:
+        if one is short, the lines this call claimed are given back, so the
+        caller's transaction (which orderkit may not own) is left as it was."""
+        claimed: list[tuple[str, str, str, int]] = []
+        for line_id, sku, warehouse, quantity in lines:
+            outcome = self._reserve(
+                conn,
+                order_id=order_id,
+                line_id=line_id,
+                sku=sku,
+                warehouse=warehouse,
+                quantity=quantity,
+            )
+            if outcome == "short":
+                for undo in claimed:
+                    self._unreserve(conn, order_id, *undo)
+                return False
+            if outcome == "claimed":
+                claimed.append((line_id, sku, warehouse, quantity))
+        return True
+
     def reserve(
         self,
         conn: sa.Connection,
@@ -93,8 +117,51 @@ class Stock:
         warehouse: str,
         quantity: int,
     ) -> bool:
-        """Reserve within the caller's transaction. True if reserved (now or
-        before, for this order line and warehouse); False if stock is short."""
+        """Reserve one line within the caller's transaction. True if reserved
+        (now or before, for this order line and warehouse); False if short."""
+        outcome = self._reserve(
+            conn,
+            order_id=order_id,
+            line_id=line_id,
+            sku=sku,
+            warehouse=warehouse,
+            quantity=quantity,
+        )
+        return outcome != "short"
+
+    def _unreserve(
+        self,
+        conn: sa.Connection,
+        order_id: str,
+        line_id: str,
+        sku: str,
+        warehouse: str,
+        quantity: int,
+    ) -> None:
+        r, b = self._t.reservations, self._t.stock_balances
+        now = utcnow_naive(self._clock.now())
+        conn.execute(
+            r.update()
+            .where(r.c.order_id == order_id, r.c.line_id == line_id, r.c.warehouse == warehouse)
+            .values(state="released", updated_at=now)
+        )
+        conn.execute(
+            b.update()
+            .where(b.c.sku == sku, b.c.warehouse == warehouse)
+            .values(reserved=b.c.reserved - quantity)
+        )
+
+    def _reserve(
+        self,
+        conn: sa.Connection,
+        *,
+        order_id: str,
+        line_id: str,
+        sku: str,
+        warehouse: str,
+        quantity: int,
+    ) -> str:
+        """ "claimed" (taken now), "already" (held before) or "short"."""
         r, b = self._t.reservations, self._t.stock_balances
         now = utcnow_naive(self._clock.now())
         key = (r.c.order_id == order_id, r.c.line_id == line_id, r.c.warehouse == warehouse)
@@ -123,7 +190,7 @@ class Stock:
             .values(state="reserved", quantity=quantity, sku=sku, updated_at=now)
         ).rowcount
         if claimed != 1:
-            return True  # already reserved (or consumed) for this line
+            return "already"  # reserved (or consumed) for this line before
         taken = conn.execute(
             b.update()
             .where(
@@ -133,8 +200,8 @@ class Stock:
         ).rowcount
         if taken != 1:
             conn.execute(r.update().where(*key).values(state="released", updated_at=now))
-            return False
-        return True
+            return "short"
+        return "claimed"
 
     def release(self, conn: sa.Connection, order_id: str, *, state: str = "released") -> int:
         """Give back every reservation of an order (cancel, refund, re-allocation).
