@@ -21,6 +21,7 @@ from orderkit.errors import ChannelAuthError, ChannelRateLimited, ChannelRespons
 from orderkit.models import Order, Shipment
 from orderkit.specs import (
     ChannelSpec,
+    CredentialGrant,
     FetchPage,
     FetchProblem,
     PagingStyle,
@@ -67,6 +68,7 @@ class FakeSandbox:
         self._expire_after: int | None = None
         self._throttle = 0
         self._retry_after = 0.0
+        self._refreshable = True
 
     def _put(self, ext: str, modified: datetime, status: str, malformed: bool = False) -> None:
         self.orders[ext] = {
@@ -90,8 +92,9 @@ class FakeSandbox:
         self._put(ext, modified_at, "PAID", malformed)
         return ext
 
-    def expire_session(self, *, after_calls: int = 0) -> None:
+    def expire_session(self, *, after_calls: int = 0, refreshable: bool = False) -> None:
         self._expire_after = self.calls + after_calls
+        self._refreshable = refreshable
 
     def refresh_session(self) -> dict[str, str]:
         self.session = self.session + "-r"
@@ -107,6 +110,10 @@ class FakeSandbox:
         params = json.loads(request.content)
         if params.get("sign") != sign(params, self.app_secret):
             return httpx.Response(200, json={"error": {"code": "bad_sign"}})
+        if params.get("method") == "refresh":
+            if not self._refreshable:
+                return httpx.Response(200, json={"error": {"code": "refresh_refused"}})
+            return httpx.Response(200, json=self.refresh_session() | {"expires_in": 604800})
         if self._expire_after is not None and self.calls > self._expire_after:
             return httpx.Response(200, json={"error": {"code": "session_expired"}})
         if params.get("session") != self.session:
@@ -184,7 +191,7 @@ class FakeChannel:
         error = body.get("error")
         if error:
             code = error["code"]
-            if code == "session_expired":
+            if code in ("session_expired", "refresh_refused"):
                 raise ChannelAuthError("session expired", channel=CODE, shop_id=shop.shop_id)
             if code == "throttled":
                 raise ChannelRateLimited(
@@ -217,6 +224,12 @@ class FakeChannel:
                 result.problems.append(FetchProblem(item["id"], str(exc), raw=item))
         result.next_page = str(number + 1) if number * size < body["total"] else None
         return result
+
+    @hookimpl
+    def refresh_credentials(self, shop: ShopContext) -> CredentialGrant:
+        body = self.call(shop, {"method": "refresh"})
+        expires = shop.clock.now() + timedelta(seconds=body["expires_in"])
+        return CredentialGrant({"session": body["session"]}, expires)
 
     @hookimpl
     def ship_order(self, shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:

@@ -64,7 +64,7 @@ class DropsBadItems(FakeChannel):
 def contract_for(plugin: FakeChannel) -> ChannelContract:
     from orderkit import hookimpl
 
-    for name in ("fetch_orders", "register_channels", "ship_order"):
+    for name in ("fetch_orders", "register_channels", "ship_order", "refresh_credentials"):
         method = getattr(type(plugin), name)
         if not hasattr(method, "orderkit_impl"):
             setattr(type(plugin), name, hookimpl(method))

@@ -246,6 +246,27 @@ def test_hook_ship_order_is_routed_by_channel_code() -> None:
     assert not refused.accepted and refused.error_code == "isv.logistics-invalid"
 
 
+def test_hook_refresh_credentials_is_routed_and_persisted(tmp_path: Path) -> None:
+    from orderkit.specs import CredentialGrant
+    from orderkit.testing import make_kit
+
+    class Refreshing(FakeChannel):
+        @hookimpl
+        def refresh_credentials(self, shop: ShopContext) -> CredentialGrant:
+            return CredentialGrant(
+                {"access_token": "new-token"}, datetime(2026, 11, 18, tzinfo=UTC)
+            )
+
+    kit = make_kit(tmp_path, [("alpha", Refreshing("alpha", []))])
+    assert kit.host.can_refresh("alpha") and not kit.host.can_refresh("own")
+    grant = kit.host.refresh_credentials(shop_for("alpha"))
+    kit.save_credentials("alpha-shop", dict(grant.values), grant.expires_at)
+    assert kit.store.credentials("alpha-shop") == (
+        {"access_token": "new-token"},
+        datetime(2026, 11, 18, tzinfo=UTC),
+    )
+
+
 # -- registration rules ----------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ How each hook is called:
 - ``apply_gifts``: collected, each impl isolated, sorted by plugin name.
 - ``book_pickup``: routed by courier code.
 - ``ship_order``: routed by channel code.
+- ``refresh_credentials``: routed by channel code.
 - ``persist_order``: collected; the ERP writes the order into its own tables.
 - ``stock_levels``: collected; the ERP tells orderkit what is on hand.
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from orderkit.specs import (
         ChannelSpec,
         CourierSpec,
+        CredentialGrant,
         FetchPage,
         ShipResult,
         ShopContext,
@@ -269,6 +271,31 @@ def ship_order(shop: ShopContext, order: Order, shipment: Shipment) -> ShipResul
     errors worth retrying (the host retries with backoff),
     ``ChannelAuthError`` for an expired session. A refusal is a result, not an
     exception: it leaves a visible "tracking not uploaded" state.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError  # pragma: no cover - spec only
+
+
+@hookspec
+def refresh_credentials(shop: ShopContext) -> CredentialGrant:
+    """Refresh the shop's access token with the platform.
+
+    Routed by channel code. Called by the sync engine when the stored token
+    expires within ``ChannelSpec.refresh_ahead`` (or its expiry is unknown
+    after an auth error), and once after a ``ChannelAuthError`` mid-run. What
+    it returns is persisted in the credentials table (never logged) and wins
+    over the config from then on. Implement it only if the platform has a
+    refresh flow.
+
+    :param shop: the shop; ``shop.credential("refresh_token")`` etc. give the
+        current values.
+    :returns: a ``CredentialGrant`` with the new values and their expiry.
+        Never None.
+
+    Errors: raise ``ChannelAuthError`` when the platform refuses the refresh
+    (the seller must re-authorise): the sync stops with that error, the shop's
+    cursor records it and ``orderkit health`` shows it. Never fail silently.
 
     .. versionadded:: 0.1
     """

@@ -68,6 +68,8 @@ class ChannelSpec:
     sandbox_factory: Callable[..., Any] | None = None
     #: Hooks a channel plugin must implement; checked at registration.
     required_hooks: tuple[str, ...] = ("fetch_orders",)
+    #: Refresh a token this long before it expires (``refresh_credentials``).
+    refresh_ahead: timedelta = timedelta(days=1)
 
     def __post_init__(self) -> None:
         _check_code(self.code)
@@ -146,3 +148,12 @@ class ShipResult:
     error_code: str | None = None
     error_message: str | None = None
     platform_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialGrant:
+    """What a platform token refresh returned: the new credential values (names
+    as in ``ShopContext.credential``) and when they expire."""
+
+    values: Mapping[str, str]
+    expires_at: datetime | None = None

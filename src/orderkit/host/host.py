@@ -25,7 +25,13 @@ from orderkit.specs import ChannelSpec, CourierSpec
 if TYPE_CHECKING:
     from orderkit.decisions import DecisionContext, PickupRequest, WaybillBooking
     from orderkit.models import Order, Shipment
-    from orderkit.specs import FetchPage, ShipResult, ShopContext, SyncWindow
+    from orderkit.specs import (
+        CredentialGrant,
+        FetchPage,
+        ShipResult,
+        ShopContext,
+        SyncWindow,
+    )
     from orderkit.status.tables import StatusTable
 
 log = structlog.get_logger("orderkit.plugins")
@@ -165,6 +171,19 @@ class PluginHost:
             "ship_order", self.channels[shop.channel], shop=shop, order=order, shipment=shipment
         )
         return result
+
+    def can_refresh(self, channel: str) -> bool:
+        owner = self.channels[channel].plugin
+        return any(
+            impl.plugin is owner for impl in self.pm.hook.refresh_credentials.get_hookimpls()
+        )
+
+    def refresh_credentials(self, shop: ShopContext) -> CredentialGrant:
+        self.channel(shop.channel)
+        grant: CredentialGrant = self._call_routed(
+            "refresh_credentials", self.channels[shop.channel], shop=shop
+        )
+        return grant
 
     def book_pickup(self, request: PickupRequest) -> WaybillBooking:
         self.courier(request.courier)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from orderkit.clock import Clock, Sleeper, SystemClock
 from orderkit.models import Order
 from orderkit.store import migrate
-from orderkit.store.db import Database, create_engine, utcnow_naive
+from orderkit.store.db import Database, aware, create_engine, utcnow_naive
 from orderkit.store.deadletters import DeadLetter, DeadLetters
 from orderkit.store.dialect import upsert
 from orderkit.store.ingest import Ingestor, IngestResult, MapStatus, Persist, Rejection
@@ -142,6 +142,17 @@ class Store:
                     "expires_at": lambda new: new.expires_at,
                 },
             )
+
+    def credentials(self, shop_id: str) -> tuple[dict[str, Any], datetime | None]:
+        """The stored credential values of a shop and when they expire."""
+        table = self.tables.credentials
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                sa.select(table.c.data, table.c.expires_at).where(table.c.shop_id == shop_id)
+            ).first()
+        if row is None:
+            return {}, None
+        return json.loads(row.data), aware(row.expires_at)
 
     def replay_dead_letters(self, ids: Iterable[int] | None = None) -> IngestResult:
         def replay_ingest(payloads: list[Any]) -> IngestResult:

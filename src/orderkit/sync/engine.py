@@ -70,6 +70,7 @@ class SyncReport:
     problems: int = 0
     retries: int = 0
     throttled: int = 0
+    refreshed: int = 0
     waited: float = 0.0
     watermark_before: datetime | None = None
     watermark_after: datetime | None = None
@@ -165,6 +166,7 @@ class SyncEngine:
             size = spec.default_window or spec.max_window
             planned = list(windows(start, now, min(size, spec.max_window)))
             context = self.runtime.context(shop_id)
+            self._ensure_fresh_credentials(context, spec.refresh_ahead, report)
             for index, window in enumerate(planned):
                 self._sync_window(context, window, report)
                 if not self.cursors.advance(shop_id, self.owner, window.end, LEASE_TTL):
@@ -201,6 +203,36 @@ class SyncEngine:
         hours = getattr(settings, "get", lambda *_: None)("initial_lookback_hours", None)
         return timedelta(hours=float(hours)) if hours else DEFAULT_LOOKBACK
 
+    def _ensure_fresh_credentials(
+        self, context: ShopContext, ahead: timedelta, report: SyncReport
+    ) -> None:
+        """Refresh a token that expires within ``ahead``; an unknown expiry is
+        left alone until the platform refuses it."""
+        if not self._kit.host.can_refresh(context.channel):
+            return
+        _, expires_at = self._kit.store.credentials(context.shop_id)
+        if expires_at is not None and expires_at - self._kit.clock.now() <= ahead:
+            self._refresh(context, report)
+
+    def _refresh(self, context: ShopContext, report: SyncReport) -> None:
+        try:
+            grant = self._kit.host.refresh_credentials(context)
+        except ChannelAuthError as exc:
+            log.error(
+                "token.refresh_failed",
+                shop=context.shop_id,
+                channel=context.channel,
+                error=str(exc),
+                action="the seller must re-authorise this shop",
+            )
+            raise
+        stored, _ = self._kit.store.credentials(context.shop_id)
+        self._kit.store.save_credentials(
+            context.shop_id, {**stored, **dict(grant.values)}, grant.expires_at
+        )
+        report.refreshed += 1
+        log.info("token.refreshed", shop=context.shop_id, expires_at=grant.expires_at)
+
     def _sync_window(self, context: ShopContext, window: SyncWindow, report: SyncReport) -> None:
         page: str | None = None
         while True:
@@ -226,10 +258,17 @@ class SyncEngine:
     ) -> FetchPage:
         budget = self._budget(context.shop_id, context)
         attempt = 0
+        refreshed = False
         while True:
             report.waited += budget.acquire()
             try:
                 return self._kit.host.fetch_orders(context, window, page)
+            except ChannelAuthError:
+                # one refresh, then the same page again; a second refusal stops the pass
+                if refreshed or not self._kit.host.can_refresh(context.channel):
+                    raise
+                self._refresh(context, report)
+                refreshed = True
             except ChannelRateLimited as exc:
                 # the platform said how long; a ban is honoured, not retried early
                 report.throttled += 1

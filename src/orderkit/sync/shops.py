@@ -4,11 +4,9 @@ the clock and the sleeper."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import sqlalchemy as sa
 
 from orderkit.config import SecretRef
 from orderkit.errors import ChannelAuthError, OrderKitError
@@ -93,12 +91,7 @@ class ShopRuntime:
         return value
 
     def stored_credentials(self, shop_id: str) -> dict[str, Any]:
-        table = self._kit.store.tables.credentials
-        with self._kit.store.db.transaction() as conn:
-            data = conn.execute(
-                sa.select(table.c.data).where(table.c.shop_id == shop_id)
-            ).scalar_one_or_none()
-        return json.loads(data) if data else {}
+        return self._kit.store.credentials(shop_id)[0]
 
     @staticmethod
     def _config_credential(shop: ShopConfig, name: str) -> str | None:

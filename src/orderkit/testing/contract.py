@@ -49,8 +49,10 @@ class ContractSandbox(Sandbox, Protocol):
         breaks a field the plugin's mapping needs. Returns its external id."""
         ...
 
-    def expire_session(self, *, after_calls: int = 0) -> None:
-        """Refuse the current session/token once ``after_calls`` more calls passed."""
+    def expire_session(self, *, after_calls: int = 0, refreshable: bool = False) -> None:
+        """Refuse the current session/token once ``after_calls`` more calls
+        passed; unless ``refreshable``, a token refresh is refused too (the
+        seller revoked the authorisation)."""
         ...
 
     def refresh_session(self) -> dict[str, str]:
@@ -213,6 +215,18 @@ class ChannelContract:
         assert stopped_at is None or stopped_at < T0 + SPAN  # not past unfetched work
         kit.save_credentials("contract-shop", box.refresh_session())
         kit.sync("contract-shop")
+        assert sorted(self.stored_ids(kit)) == sorted(box.ground_truth())
+
+    def test_expired_token_is_refreshed_and_persisted(self, tmp_path: Path) -> None:
+        kit = self.kit(tmp_path)
+        if not kit.host.can_refresh(self.plugin_name):
+            pytest.skip("this channel has no token refresh flow")
+        box = self.sandbox(kit)
+        box.expire_session(after_calls=3, refreshable=True)
+        report = kit.sync("contract-shop")
+        assert report.refreshed == 1
+        stored, _ = kit.store.credentials("contract-shop")
+        assert stored, "the refreshed tokens must be persisted"
         assert sorted(self.stored_ids(kit)) == sorted(box.ground_truth())
 
     def test_throttling_is_honoured_and_the_sync_completes(self, tmp_path: Path) -> None:
