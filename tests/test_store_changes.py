@@ -162,9 +162,12 @@ def test_hook_persist_order_joins_the_ingest_transaction(db_url: str, table_pref
 
 def test_hook_stock_levels_refreshes_balances(db_url: str, table_prefix: str) -> None:
     class Erp:
+        levels = [StockLevel("SKU-A", "HZ", 500), StockLevel("SKU-A", "GZ", 20)]
+
         @hookimpl
-        def stock_levels(self, skus: Sequence[str] | None) -> Iterable[StockLevel]:
-            return [StockLevel("SKU-A", "HZ", 500), StockLevel("SKU-A", "GZ", 20)]
+        def stock_levels(self, skus: Sequence[str] | None, connection: Any) -> Iterable[StockLevel]:
+            assert isinstance(connection, sa.Connection)  # inside the refresh's transaction
+            return self.levels
 
     class NoStock:
         @hookimpl
@@ -182,5 +185,12 @@ def test_hook_stock_levels_refreshes_balances(db_url: str, table_prefix: str) ->
     assert {k: b.available for k, b in kit.store.stock.balances().items()} == {
         ("SKU-A", "HZ"): 500,
         ("SKU-A", "GZ"): 20,
+    }
+    kit.clock.advance(60)  # type: ignore[attr-defined]
+    Erp.levels = [StockLevel("SKU-A", "HZ", 480)]  # GZ no longer reported: 0, not a stale 20
+    kit.refresh_stock()
+    assert {k: b.available for k, b in kit.store.stock.balances().items()} == {
+        ("SKU-A", "HZ"): 480,
+        ("SKU-A", "GZ"): 0,
     }
     kit.engine.dispose()

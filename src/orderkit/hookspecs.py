@@ -319,22 +319,29 @@ def persist_order(order: Order, connection: Any, created: bool) -> None:
     :param created: True the first time orderkit sees the order.
     :returns: None (the return value is ignored).
 
-    Errors: an exception rolls the whole batch back and propagates; the next
-    sync retries it. Raise only for real failures, not for orders you ignore.
+    Errors: an exception propagates and the batch is not written: orderkit
+    rolls back its own transaction; on a connection or session the ERP passed
+    in, the ERP must roll back (orderkit never commits or rolls back the
+    caller's transaction). The next sync retries. Raise only for real
+    failures, not for orders you ignore.
 
     .. versionadded:: 0.1
     """
 
 
 @hookspec
-def stock_levels(skus: Sequence[str] | None) -> Iterable[StockLevel] | None:
+def stock_levels(skus: Sequence[str] | None, connection: Any) -> Iterable[StockLevel] | None:
     """Tell orderkit what the ERP has on hand, per SKU and warehouse.
 
     Called by ``kit.refresh_stock()`` (by ``orderkit run`` every 15 minutes by
     default: the field's "rather slow than wrong"). Results of every impl are
     combined; for one (sku, warehouse) the last one wins.
 
-    :param skus: the SKUs wanted, or None for everything.
+    :param skus: the SKUs wanted, or None for everything (a full refresh:
+        a SKU/warehouse you no longer report drops to 0 available).
+    :param connection: a SQLAlchemy ``Connection`` on orderkit's database,
+        inside the refresh's transaction; an ERP whose stock lives in the same
+        database reads it here and needs no engine of its own.
     :returns: ``StockLevel(sku, warehouse, available)`` items; None means
         "I keep no stock".
 

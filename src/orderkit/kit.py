@@ -214,12 +214,18 @@ class OrderKit:
         return self.store.replay_dead_letters(ids)
 
     def refresh_stock(self, skus: Sequence[str] | None = None) -> int:
-        """Pull stock levels from the ERP (``stock_levels`` hook) into the balances."""
-        levels = {}
-        for result in self.pm.hook.stock_levels(skus=skus):
-            for level in result or ():
-                levels[(level.sku, level.warehouse)] = level
-        return self.store.stock.refresh(levels.values())
+        """Pull stock levels from the ERP (``stock_levels`` hook) into the balances,
+        in one transaction. A full refresh (``skus=None``) sets what the ERP no
+        longer reports to 0: rather slow than wrong."""
+
+        def work(conn: sa.Connection) -> int:
+            levels = {}
+            for result in self.pm.hook.stock_levels(skus=skus, connection=conn):
+                for level in result or ():
+                    levels[(level.sku, level.warehouse)] = level
+            return self.store.stock.refresh_in(conn, levels.values(), full=skus is None)
+
+        return self.store.db.run(work)
 
     def reserve_stock(self, order: str | Order, lines: Iterable[tuple[str, str, str, int]]) -> bool:
         """Reserve ``(line_id, sku, warehouse, quantity)`` for an order, all or

@@ -45,8 +45,16 @@ class Stock:
         self._t = tables
         self._clock = clock
 
-    def refresh(self, levels: Iterable[StockLevel]) -> int:
+    def refresh(self, levels: Iterable[StockLevel], *, full: bool = False) -> int:
         """Set on-hand quantities from the ERP; reservations are kept."""
+        with self._db.transaction() as conn:
+            return self.refresh_in(conn, levels, full=full)
+
+    def refresh_in(
+        self, conn: sa.Connection, levels: Iterable[StockLevel], *, full: bool = False
+    ) -> int:
+        """``refresh`` inside the caller's transaction. With ``full`` the levels
+        are everything the ERP has: balances it did not mention drop to 0."""
         b = self._t.stock_balances
         now = utcnow_naive(self._clock.now())
         rows = [
@@ -59,16 +67,19 @@ class Stock:
             }
             for s in levels
         ]
-        with self._db.transaction() as conn:
-            upsert(
-                conn,
-                b,
-                rows,
-                conflict=("sku", "warehouse"),
-                update={
-                    "available": lambda new: new.available,
-                    "refreshed_at": lambda new: new.refreshed_at,
-                },
+        upsert(
+            conn,
+            b,
+            rows,
+            conflict=("sku", "warehouse"),
+            update={
+                "available": lambda new: new.available,
+                "refreshed_at": lambda new: new.refreshed_at,
+            },
+        )
+        if full:
+            conn.execute(
+                b.update().where(b.c.refreshed_at < now).values(available=0, refreshed_at=now)
             )
         return len(rows)
 
