@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -162,7 +162,10 @@ def test_hook_persist_order_joins_the_ingest_transaction(db_url: str, table_pref
 
 def test_hook_stock_levels_refreshes_balances(db_url: str, table_prefix: str) -> None:
     class Erp:
-        levels = [StockLevel("SKU-A", "HZ", 500), StockLevel("SKU-A", "GZ", 20)]
+        levels: ClassVar[list[StockLevel]] = [
+            StockLevel("SKU-A", "HZ", 500),
+            StockLevel("SKU-A", "GZ", 20),
+        ]
 
         @hookimpl
         def stock_levels(self, skus: Sequence[str] | None, connection: Any) -> Iterable[StockLevel]:
