@@ -355,7 +355,7 @@ def test_rule_ids_are_required_and_unique(tmp_path: Path) -> None:
           gifts:
             - id: camellia-gift
             - id: camellia-gift
-            - when: {paid_at_least: 299}
+            - when: {paid: {gte: 299}}
         """,
     )
     assert [str(p) for p in found] == [

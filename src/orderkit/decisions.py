@@ -25,6 +25,8 @@ class DecisionContext:
     #: gift rule id -> remaining quota (None = unlimited)
     gift_quota_left: dict[str, int | None] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the receiver was changed after payment (the ``address_changed`` hold reads it)
+    address_changed_after_payment: bool = False
 
 
 @dataclass
@@ -35,6 +37,9 @@ class GiftDecision:
     trace: DecisionTrace
     #: gift rule id -> units of quota this decision needs to reserve
     quota_claims: dict[str, int] = field(default_factory=dict)
+    #: ids of gift lines this implementation added earlier that no rule wants now
+    #: (e.g. the main item was refunded); their quota may be released
+    removed_line_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
