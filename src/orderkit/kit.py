@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from orderkit.address.types import AddressRequest, AddressResult
     from orderkit.models import Lifecycle, Order
+    from orderkit.process import Processor, ProcessOutcome
     from orderkit.specs import Sandbox
     from orderkit.status.mapping import StatusResult
     from orderkit.store import (
@@ -56,6 +57,7 @@ class OrderKit:
         self.sleeper: Sleeper = sleeper or SystemSleeper()
         self._store: Store | None = None
         self._sync: SyncEngine | None = None
+        self._processor: Processor | None = None
 
     @classmethod
     def from_config(
@@ -86,6 +88,7 @@ class OrderKit:
         )
         host.status_overrides.update(config.status_overrides)
         _check_status_overrides(host)
+        _use_rules(host, config)
         return cls(config, host=host, engine=engine, clock=clock, sleeper=sleeper)
 
     @property
@@ -239,6 +242,25 @@ class OrderKit:
         order_id = self._order_id(order)
         return self.store.db.run(lambda conn: self.store.stock.release(conn, order_id))
 
+    # -- decisions ---------------------------------------------------------------
+
+    @property
+    def processor(self) -> Processor:
+        if self._processor is None:
+            from orderkit.process import Processor
+
+            self._processor = Processor(self)
+        return self._processor
+
+    def process(self, order: str | Order, *, actor: str = "system:process") -> ProcessOutcome:
+        """address -> holds -> gifts -> allocation -> courier choice for one order;
+        stores the outcome and its traces, reserves quota and stock. Idempotent."""
+        return self.processor.process(self._order_id(order), actor=actor)
+
+    def release(self, order: str | Order, *, reason: str, actor: str) -> StoredOrder:
+        """Release an on-hold order by hand (``orderkit release ORDER --reason``)."""
+        return self.processor.release(self._order_id(order), actor=actor, reason=reason)
+
     # -- channels ---------------------------------------------------------------
 
     @property
@@ -285,3 +307,12 @@ def _check_status_overrides(host: PluginHost) -> None:
         mapper.check_overrides()
     except MappingError as exc:
         raise ConfigError([ConfigProblem(path="status_overrides", message=str(exc))]) from exc
+
+
+def _use_rules(host: PluginHost, config: Config) -> None:
+    """Give the core rules plugin (allocate_warehouse / apply_gifts) the config's rules."""
+    from orderkit.rules import RULES_PLUGIN, CoreRulesPlugin, RuleSet
+
+    plugin = host.pm.get_plugin(RULES_PLUGIN)
+    if isinstance(plugin, CoreRulesPlugin):
+        plugin.use(RuleSet.from_config(config))

@@ -21,8 +21,10 @@ def core_host(
     The status mapper reads ops overrides from ``host.status_overrides``,
     which the kit fills from the config once it is validated.
     """
+    from orderkit.address.plugin import address_plugin
     from orderkit.builtin import own_channel
     from orderkit.host import create_host
+    from orderkit.rules import RULES_PLUGIN, CoreRulesPlugin
     from orderkit.status.plugin import StatusTableMapper
 
     overrides: dict[str, Any] = {}
@@ -31,7 +33,12 @@ def core_host(
         tables=lambda code: holder[0].status_table(code), overrides=overrides
     )
     host = create_host(
-        builtins=[(STATUS_MAPPER, mapper), (own_channel.CODE, own_channel)],
+        builtins=[
+            (STATUS_MAPPER, mapper),
+            (own_channel.CODE, own_channel),
+            address_plugin(),
+            (RULES_PLUGIN, CoreRulesPlugin()),
+        ],
         plugins=plugins,
         entrypoints=entrypoints,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from orderkit.cli import (
+    address_cmd,
     config_cmd,
     db_cmd,
     deadletters_cmd,
@@ -27,6 +28,7 @@ app.command("init")(init_cmd.init)
 app.add_typer(config_cmd.app, name="config")
 app.command("plugins")(plugins_cmd.plugins)
 app.command("demo")(demo_cmd.demo)
+app.command("address")(address_cmd.address)
 app.add_typer(db_cmd.app, name="db")
 app.command("explain")(explain_cmd.explain)
 app.add_typer(deadletters_cmd.app, name="deadletters")

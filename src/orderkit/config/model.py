@@ -224,6 +224,10 @@ class LoggingConfig(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class BuyersConfig(_Section):
+    blacklist: list[str] = Field(default_factory=list)
+
+
 class Config(_Section):
     """A whole validated config file. Rules, notifications and status overrides stay
     plain data here; their own modules interpret them."""
@@ -239,6 +243,7 @@ class Config(_Section):
     rules: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     notifications: list[dict[str, Any]] = Field(default_factory=list)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    buyers: BuyersConfig = Field(default_factory=BuyersConfig)
 
     def shop(self, shop_id: str) -> ShopConfig:
         """The shop with ``shop_id``; ``KeyError`` if there is none."""

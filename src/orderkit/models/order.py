@@ -169,6 +169,9 @@ class HoldReason(_Model):
     detail: str = ""
     severity: HoldSeverity = HoldSeverity.BLOCK
     rule_id: str | None = None
+    released_by: str | None = Field(
+        default=None, description="Who released this hold; a released hold no longer blocks"
+    )
 
 
 class DecisionTrace(_Model):

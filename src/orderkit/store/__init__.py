@@ -20,10 +20,12 @@ from orderkit.models import Order
 from orderkit.store import migrate
 from orderkit.store.db import Database, aware, create_engine, utcnow_naive
 from orderkit.store.deadletters import DeadLetter, DeadLetters
-from orderkit.store.dialect import upsert
+from orderkit.store.dialect import insert_ignore, upsert
+from orderkit.store.ids import event_id
 from orderkit.store.ingest import Ingestor, IngestResult, MapStatus, Persist, Rejection
 from orderkit.store.orders import Orders, StoredOrder, TimelineEvent, TransitionError
 from orderkit.store.outbox import Outbox, OutboxEvent
+from orderkit.store.quotas import QuotaLimit, Quotas
 from orderkit.store.schema import Tables, build_tables
 from orderkit.store.stock import Balance, Stock, StockLevel
 
@@ -32,6 +34,7 @@ __all__ = [
     "DeadLetter",
     "IngestResult",
     "OutboxEvent",
+    "QuotaLimit",
     "Rejection",
     "Stock",
     "StockLevel",
@@ -69,15 +72,46 @@ class Store:
         self.outbox = Outbox(self.db, self.tables, self.clock)
         self.dead_letters = DeadLetters(self.db, self.tables, self.clock)
         self.stock = Stock(self.db, self.tables, self.clock)
+        self.quotas = Quotas(self.db, self.tables, self.clock)
         self._ingestor = Ingestor(
             self.db,
             self.tables,
             map_status=map_status,
             clock=self.clock,
             persist=persist,
-            release=self.stock.release,
+            release=self._release_order,
             chunk_size=chunk_size,
             dead_letter=self.dead_letters.record,
+        )
+
+    def _release_order(self, conn: sa.Connection, order_id: str) -> int:
+        """Cancel or refund: the order's stock and gift quota go back."""
+        return self.stock.release(conn, order_id) + self.quotas.release(conn, order_id)
+
+    def outbox_add(
+        self,
+        conn: sa.Connection,
+        topic: str,
+        order_id: str | None,
+        payload: dict[str, Any],
+        *,
+        key: str,
+    ) -> None:
+        """An outbox event in the caller's transaction; its id is stable per ``key``."""
+        insert_ignore(
+            conn,
+            self.tables.outbox,
+            [
+                {
+                    "id": event_id(topic, key),
+                    "topic": topic,
+                    "order_id": order_id,
+                    "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                    "created_at": utcnow_naive(self.clock.now()),
+                    "attempts": 0,
+                }
+            ],
+            key="id",
         )
 
     # -- schema ----------------------------------------------------------------

@@ -36,6 +36,7 @@ from orderkit.store.db import Database, utcnow_naive
 from orderkit.store.dialect import insert_ignore
 from orderkit.store.ids import content_hash, event_id, order_id
 from orderkit.store.merge import ADDRESS_CHANGED_HOLD, merge_platform_update, receiver_changed
+from orderkit.store.orders import is_held
 from orderkit.store.schema import Tables
 from orderkit.validation import validate_order
 
@@ -420,7 +421,7 @@ class Ingestor:
             "platform_lifecycle": platform_lifecycle,
             "refund": order.status.refund.value,
             "presale": order.status.presale.value,
-            "on_hold": any(h.severity == "block" for h in order.hold_reasons),
+            "on_hold": is_held(order),
             "platform_created_at": utcnow_naive(order.created_at),
             "platform_paid_at": utcnow_naive(order.paid_at) if order.paid_at else None,
             "platform_modified_at": utcnow_naive(order.modified_at),
@@ -428,6 +429,7 @@ class Ingestor:
             "version": version,
             "snapshot": order.model_dump_json(),
             "updated_at": now,
+            "buyer_id": order.buyer.buyer_id,
         }
         if first_seen is not None:
             row["first_seen_at"] = first_seen

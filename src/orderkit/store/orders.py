@@ -24,6 +24,11 @@ from orderkit.store.db import Database, aware, utcnow_naive
 from orderkit.store.schema import Tables
 
 
+def is_held(order: Order) -> bool:
+    """A blocking hold reason nobody has released."""
+    return any(h.severity == "block" and h.released_by is None for h in order.hold_reasons)
+
+
 class TransitionError(OrderKitError):
     """The lifecycle transition is not in the transition table."""
 
@@ -180,49 +185,19 @@ class Orders:
         :raises ConflictError: the order moved on; when orderkit owns the
             transaction the rejected attempt is recorded on the timeline first.
         """
-        o = self._t.orders
         attempt = dict(attempted or {})
 
         def work(conn: sa.Connection) -> StoredOrder:
-            current = self.get(order_id, conn)
-            if current.version != expected_version:
-                raise self._conflict(order_id, expected_version, current.version, attempt)
-            changed = mutate(current.order)
-            lifecycle = changed.status.lifecycle if changed.status else current.lifecycle
-            now = utcnow_naive(self._clock.now())
-            moved = conn.execute(
-                o.update()
-                .where(o.c.id == order_id, o.c.version == expected_version)
-                .values(
-                    snapshot=changed.model_dump_json(),
-                    version=expected_version + 1,
-                    lifecycle=lifecycle.value,
-                    updated_at=now,
-                    on_hold=any(h.severity == "block" for h in changed.hold_reasons),
-                    refund=changed.status.refund.value if changed.status else "none",
-                )
-            ).rowcount
-            if moved != 1:
-                actual = conn.execute(sa.select(o.c.version).where(o.c.id == order_id)).scalar()
-                raise self._conflict(order_id, expected_version, int(actual or -1), attempt)
-            self.add_event(
+            return self.change_in(
                 conn,
                 order_id,
+                mutate,
                 actor=actor,
-                kind=kind,
                 reason=reason,
-                from_state=current.lifecycle.value,
-                to_state=(to_state or lifecycle).value,
-                detail={**attempt, "version": expected_version + 1},
-            )
-            if self._persist is not None:
-                self._persist(conn, [(changed, False)])
-            return StoredOrder(
-                changed,
-                expected_version + 1,
-                lifecycle,
-                current.platform_lifecycle,
-                aware(now) or now,
+                expected_version=expected_version,
+                kind=kind,
+                attempted=attempt,
+                to_state=to_state,
             )
 
         try:
@@ -245,6 +220,63 @@ class Orders:
                         },
                     )
             raise
+
+    def change_in(
+        self,
+        conn: sa.Connection,
+        order_id: str,
+        mutate: Callable[[Order], Order],
+        *,
+        actor: str,
+        reason: str,
+        expected_version: int,
+        kind: str = "edited",
+        attempted: dict[str, Any] | None = None,
+        to_state: Lifecycle | None = None,
+        hold_until: datetime | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> StoredOrder:
+        """``change`` inside the caller's transaction (no rejected-attempt
+        event: the caller decides what a conflict means)."""
+        o = self._t.orders
+        attempt = dict(attempted or {})
+        current = self.get(order_id, conn)
+        if current.version != expected_version:
+            raise self._conflict(order_id, expected_version, current.version, attempt)
+        changed = mutate(current.order)
+        lifecycle = changed.status.lifecycle if changed.status else current.lifecycle
+        now = utcnow_naive(self._clock.now())
+        moved = conn.execute(
+            o.update()
+            .where(o.c.id == order_id, o.c.version == expected_version)
+            .values(
+                snapshot=changed.model_dump_json(),
+                version=expected_version + 1,
+                lifecycle=lifecycle.value,
+                updated_at=now,
+                on_hold=is_held(changed),
+                hold_until=utcnow_naive(hold_until) if hold_until else None,
+                refund=changed.status.refund.value if changed.status else "none",
+            )
+        ).rowcount
+        if moved != 1:
+            actual = conn.execute(sa.select(o.c.version).where(o.c.id == order_id)).scalar()
+            raise self._conflict(order_id, expected_version, int(actual or -1), attempt)
+        self.add_event(
+            conn,
+            order_id,
+            actor=actor,
+            kind=kind,
+            reason=reason,
+            from_state=current.lifecycle.value,
+            to_state=(to_state or lifecycle).value,
+            detail={**attempt, **(detail or {}), "version": expected_version + 1},
+        )
+        if self._persist is not None:
+            self._persist(conn, [(changed, False)])
+        return StoredOrder(
+            changed, expected_version + 1, lifecycle, current.platform_lifecycle, aware(now) or now
+        )
 
     def transition(
         self,

@@ -35,6 +35,8 @@ class Tables:
     dead_letters: sa.Table
     stock_balances: sa.Table
     reservations: sa.Table
+    gift_quota_usage: sa.Table
+    gift_quota_claims: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -72,9 +74,12 @@ def build_tables(prefix: str = "ok_") -> Tables:
         sa.Column("snapshot", LongText, nullable=False),
         sa.Column("first_seen_at", Timestamp, nullable=False),
         sa.Column("updated_at", Timestamp, nullable=False),
+        sa.Column("buyer_id", sa.String(128), nullable=True),  # 0002
+        sa.Column("hold_until", Timestamp, nullable=True),  # 0002: a hold that ends by itself
         sa.UniqueConstraint("channel", "shop_id", "external_id", name=f"{p}orders_binding"),
         sa.Index(f"{p}orders_lifecycle", "lifecycle", "updated_at"),
         sa.Index(f"{p}orders_shop_modified", "shop_id", "platform_modified_at"),
+        sa.Index(f"{p}orders_buyer", "shop_id", "buyer_id"),
     )
 
     timeline = sa.Table(
@@ -193,6 +198,25 @@ def build_tables(prefix: str = "ok_") -> Tables:
         sa.Index(f"{p}reservations_stock", "sku", "warehouse", "state"),
     )
 
+    gift_quota_usage = sa.Table(
+        f"{p}gift_quota_usage",
+        md,
+        sa.Column("rule_id", CODE, primary_key=True),
+        sa.Column("day", sa.String(10), primary_key=True),  # China date, or "*" = all time
+        sa.Column("used", sa.Integer, nullable=False),
+    )
+
+    gift_quota_claims = sa.Table(
+        f"{p}gift_quota_claims",
+        md,
+        sa.Column("order_id", ID, primary_key=True),
+        sa.Column("rule_id", CODE, primary_key=True),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("units", sa.Integer, nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),  # held | released
+        sa.Column("updated_at", Timestamp, nullable=False),
+    )
+
     return Tables(
         prefix=prefix,
         metadata=md,
@@ -204,4 +228,6 @@ def build_tables(prefix: str = "ok_") -> Tables:
         dead_letters=dead_letters,
         stock_balances=stock_balances,
         reservations=reservations,
+        gift_quota_usage=gift_quota_usage,
+        gift_quota_claims=gift_quota_claims,
     )

@@ -1,0 +1,212 @@
+"""kit.process end to end on the store: the field's gift example, holds and
+release, idempotence, quota and stock side effects, on every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orderkit import hookimpl
+from orderkit.clock import FakeClock, RecordingSleeper
+from orderkit.decisions import PickupRequest, WaybillBooking
+from orderkit.kit import OrderKit
+from orderkit.specs import CourierSpec
+from orderkit.store import StockLevel
+
+from .conftest import kit_config, make_order_payload
+
+RULES: dict[str, Any] = {
+    "holds": [
+        {"id": "msg", "check": "buyer_message", "severity": "warn"},
+        {"id": "blacklist", "check": "blacklisted"},
+        {"id": "big", "check": "amount_above", "limit": 5000, "release_after": "2h"},
+    ],
+    "gifts": [
+        {
+            "id": "spring-299",
+            "when": {"paid": {"gte": 299}, "sku": {"any": ["山茶花润肤霜"]}},
+            "add": ["G2026-01"],
+            "limit": {"total": 3},
+        },
+    ],
+    "allocation": [
+        {
+            "id": "east",
+            "when": {"region": {"province": ["江浙沪"]}},
+            "warehouses": ["HZ", "GZ"],
+            "split": "never",
+            "thresholds": [{"sku": "山茶花润肤霜", "warehouse": "HZ", "min_stock": 5}],
+        },
+    ],
+    "courier": [
+        {"id": "bulky", "when": {"bulky": True}, "courier": "deppon", "priority": 1},
+        {"id": "remote", "when": {"region": {"remote_area": True}}, "courier": "yto"},
+        {"id": "jzh", "when": {"region": {"province": ["江浙沪"]}}, "courier": "zto"},
+    ],
+}
+
+
+def config(db_url: str, prefix: str) -> dict[str, Any]:
+    return kit_config(
+        db_url,
+        prefix,
+        warehouses=[
+            {"code": "HZ", "name": "杭州仓", "regions": ["浙江", "江苏", "上海"]},
+            {"code": "GZ", "name": "广州仓", "regions": ["广东"]},
+        ],
+        skus={
+            "山茶花润肤霜": {"weight_g": 120},
+            "G2026-01": {"weight_g": 30},
+            "收纳柜": {"weight_g": 18000, "bulky": True},
+        },
+        couriers=[{"code": "zto"}, {"code": "yto"}, {"code": "deppon"}],
+        buyers={"blacklist": ["bad-buyer"]},
+        rules=RULES,
+    )
+
+
+def courier(code: str) -> tuple[str, object]:
+    class Courier:
+        @hookimpl
+        def register_couriers(self, register: Any) -> None:
+            register(CourierSpec(code=code, display_name=code))
+
+        @hookimpl
+        def book_pickup(self, request: PickupRequest) -> WaybillBooking:
+            return WaybillBooking(courier=code, waybill=f"{code.upper()}{request.idempotency_key}")
+
+    return (code, Courier())
+
+
+COURIERS = [courier("zto"), courier("yto"), courier("deppon")]
+
+
+@pytest.fixture()
+def pkit(db_url: str, table_prefix: str) -> Any:
+    clock = FakeClock()
+    kit = OrderKit.from_config(
+        config(db_url, table_prefix),
+        entrypoints=False,
+        clock=clock,
+        sleeper=RecordingSleeper(clock),
+        plugins=COURIERS,
+    )
+    kit.upgrade_database()
+    kit.store.stock.refresh(
+        [
+            StockLevel("山茶花润肤霜", "HZ", 100),
+            StockLevel("G2026-01", "HZ", 100),
+            StockLevel("山茶花润肤霜", "GZ", 100),
+            StockLevel("G2026-01", "GZ", 100),
+            StockLevel("收纳柜", "GZ", 10),
+        ]
+    )
+    yield kit
+    kit.engine.dispose()
+
+
+def order(
+    ext: str,
+    *,
+    paid: int = 32900,
+    sku: str = "山茶花润肤霜",
+    qty: int = 1,
+    address: str = "浙江省杭州市西湖区文三路478号",
+    **extra: Any,
+) -> dict[str, Any]:
+    return make_order_payload(
+        external_id=ext,
+        amounts={"goods_total": paid, "paid": paid},
+        lines=[{"line_id": "1", "sku": sku, "quantity": qty, "unit_price": paid // qty}],
+        receiver={"raw": address},
+        **extra,
+    )
+
+
+def test_field_gift_example_allocation_and_courier(pkit: OrderKit) -> None:
+    pkit.ingest([order("P1")])
+    outcome = pkit.process("own-mini/P1")
+    assert outcome.status == "allocated", outcome
+    assert outcome.gifts == {"gift:spring-299:G2026-01": "spring-299"}
+    stored = pkit.get("own-mini/P1")
+    gift = next(line for line in stored.order.lines if line.is_gift)
+    assert (gift.sku, gift.parent_line_id, gift.unit_price) == ("G2026-01", "1", 0)
+    [shipment] = stored.order.shipments
+    assert (shipment.warehouse, shipment.courier) == ("HZ", "zto")
+    assert stored.order.receiver.province == "浙江省" and stored.order.receiver.confidence
+    words = " ".join(e.reason or "" for e in pkit.timeline("own-mini/P1"))
+    assert "G2026-01" in words and "spring-299" in words
+    # idempotent: a second run adds no gift and reserves nothing more
+    again = pkit.process("own-mini/P1")
+    assert again.status == "skipped"
+    balances = pkit.store.stock.balances()
+    assert (
+        balances[("山茶花润肤霜", "HZ")].reserved == 1
+        and balances[("G2026-01", "HZ")].reserved == 1
+    )
+
+
+def test_no_gift_below_the_threshold_and_why(pkit: OrderKit) -> None:
+    pkit.ingest([order("P2", paid=19900)])
+    assert pkit.process("own-mini/P2").gifts == {}
+    reasons = " ".join(e.reason or "" for e in pkit.timeline("own-mini/P2"))
+    assert "199.00" in reasons
+
+
+def test_gift_quota_is_never_over_issued_and_refund_releases_it(pkit: OrderKit) -> None:
+    pkit.ingest([order(f"Q{i}") for i in range(5)])
+    gifted = [pkit.process(f"own-mini/Q{i}").gifts for i in range(5)]
+    assert sum(1 for g in gifted if g) == 3  # limit total 3
+    # a refund gives the quota back: the next order gets the gift again
+    pkit.ingest(
+        [
+            order(
+                "Q0",
+                modified_at="2026-11-11T12:00:00+08:00",
+                platform_status={"status": "PAID", "refund_status": "REFUNDED"},
+            )
+        ]
+    )
+    pkit.ingest([order("Q9")])
+    assert pkit.process("own-mini/Q9").gifts
+
+
+def test_block_hold_and_release_by_hand(pkit: OrderKit) -> None:
+    pkit.ingest([order("H1", buyer={"buyer_id": "bad-buyer"})])
+    held = pkit.process("own-mini/H1")
+    assert held.status == "held" and held.holds == ["blacklisted"]
+    assert pkit.process("own-mini/H1").status == "skipped"  # waits for a person
+    pkit.release("own-mini/H1", reason="checked with the buyer", actor="user:alice")
+    done = pkit.process("own-mini/H1")
+    assert done.status == "allocated"
+    stored = pkit.get("own-mini/H1")
+    assert [h.released_by for h in stored.order.hold_reasons] == ["user:alice"]
+
+
+def test_timed_hold_releases_itself(pkit: OrderKit) -> None:
+    pkit.ingest([order("T1", paid=600000)])
+    assert pkit.process("own-mini/T1").status == "held"
+    pkit.clock.advance(3600)  # type: ignore[attr-defined]
+    assert pkit.process("own-mini/T1").status == "skipped"
+    pkit.clock.advance(3601)  # type: ignore[attr-defined]
+    assert pkit.process("own-mini/T1").status in {"allocated", "approved"}
+
+
+def test_warn_hold_does_not_stop_the_order(pkit: OrderKit) -> None:
+    pkit.ingest([order("W1", buyer={"message": "请尽快发货"})])
+    outcome = pkit.process("own-mini/W1")
+    assert outcome.status == "allocated"
+    assert [h.code for h in pkit.get("own-mini/W1").order.hold_reasons] == ["buyer_message"]
+
+
+def test_threshold_moves_the_order_to_the_next_warehouse(pkit: OrderKit) -> None:
+    pkit.store.stock.refresh([StockLevel("山茶花润肤霜", "HZ", 4)])  # below min_stock 5
+    pkit.ingest([order("S1")])
+    assert pkit.process("own-mini/S1").shipments[0]["warehouse"] == "GZ"
+
+
+def test_bulky_goods_go_with_deppon(pkit: OrderKit) -> None:
+    pkit.ingest([order("B1", sku="收纳柜", paid=59900, address="广东省广州市天河区体育西路1号")])
+    [shipment] = pkit.process("own-mini/B1").shipments
+    assert shipment["courier"] == "deppon"
