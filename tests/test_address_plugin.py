@@ -100,3 +100,18 @@ def test_aho_corasick_index_agrees_with_the_scan() -> None:
     scan, aho = NameIndex(keys), AhoCorasickIndex(keys)
     for text in ("浙江省杭州市西湖区文三路", "北京朝阳区建国路", "新疆石河子市北四路1号"):
         assert scan.find_all(text) == aho.find_all(text)
+
+
+def test_the_kit_gives_the_cleaner_the_config_address_section() -> None:
+    from orderkit.address.types import AddressRequest
+    from orderkit.kit import OrderKit
+
+    text = "海南省海口市美兰区海甸岛人民大道58号"
+    default = OrderKit.from_config({"version": 1}, entrypoints=False)
+    custom = OrderKit.from_config(
+        {"version": 1, "address": {"remote_areas": ["海南"]}}, entrypoints=False
+    )
+    before = default.clean_address(AddressRequest(text))
+    after = custom.clean_address(AddressRequest(text))
+    assert before is not None and after is not None
+    assert "remote_area" not in before.flags and "remote_area" in after.flags

@@ -89,6 +89,7 @@ class OrderKit:
         host.status_overrides.update(config.status_overrides)
         _check_status_overrides(host)
         _use_rules(host, config)
+        _use_address_settings(host, config)
         return cls(config, host=host, engine=engine, clock=clock, sleeper=sleeper)
 
     @property
@@ -316,3 +317,12 @@ def _use_rules(host: PluginHost, config: Config) -> None:
     plugin = host.pm.get_plugin(RULES_PLUGIN)
     if isinstance(plugin, CoreRulesPlugin):
         plugin.use(RuleSet.from_config(config))
+
+
+def _use_address_settings(host: PluginHost, config: Config) -> None:
+    """The core cleaner reads remote areas, keywords and min_confidence from the config."""
+    from orderkit.address.plugin import PLUGIN_NAME, AddressCleaner
+
+    plugin = host.pm.get_plugin(PLUGIN_NAME)
+    if isinstance(plugin, AddressCleaner):
+        plugin.settings = config.address
