@@ -282,6 +282,8 @@ class OrderKit:
     ) -> None:
         """Persist tokens a platform refresh returned; they win over the config's."""
         self.store.save_credentials(shop_id, data, expires_at)
+        if self._sync is not None:
+            self._sync.runtime.forget_credentials(shop_id)
 
     def sandbox(self, shop_id: str) -> Sandbox:
         """The in-process sandbox behind a shop whose ``endpoint`` is ``sandbox``."""

@@ -230,6 +230,7 @@ class SyncEngine:
         self._kit.store.save_credentials(
             context.shop_id, {**stored, **dict(grant.values)}, grant.expires_at
         )
+        self.runtime.forget_credentials(context.shop_id)
         report.refreshed += 1
         log.info("token.refreshed", shop=context.shop_id, expires_at=grant.expires_at)
 

@@ -28,6 +28,8 @@ class ShopRuntime:
         self._kit = kit
         self._contexts: dict[str, ShopContext] = {}
         self._sandboxes: dict[str, Sandbox] = {}
+        # stored (refreshed) credentials per shop; cleared when a refresh saves new ones
+        self._stored: dict[str, dict[str, Any]] = {}
 
     def shop(self, shop_id: str) -> ShopConfig:
         try:
@@ -91,7 +93,13 @@ class ShopRuntime:
         return value
 
     def stored_credentials(self, shop_id: str) -> dict[str, Any]:
-        return self._kit.store.credentials(shop_id)[0]
+        if shop_id not in self._stored:
+            self._stored[shop_id] = self._kit.store.credentials(shop_id)[0]
+        return self._stored[shop_id]
+
+    def forget_credentials(self, shop_id: str) -> None:
+        """Read the credentials table again on next use (after a refresh or a save)."""
+        self._stored.pop(shop_id, None)
 
     @staticmethod
     def _config_credential(shop: ShopConfig, name: str) -> str | None:
