@@ -48,12 +48,16 @@ def test_plugins_json_shows_builtins() -> None:
     assert own["builtin"] and own["channels"] == ["own"]
 
 
-def test_demo_runs_every_example(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--no-entrypoints"], env={"COLUMNS": "160"})
+def test_demo_syncs_processes_and_summarises(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["demo", "--orders", "120", "--workspace", str(tmp_path)], env={"COLUMNS": "160"}
+    )
     assert result.exit_code == 0, result.output
-    assert "MP202611110001" in result.output
-    assert "rejected" in result.output and "created_at" in result.output
-    assert "ON_THE_MOON not in the table" in result.output
+    assert "Orders per canonical status, per channel" in result.output
+    assert "Holds by reason" in result.output and "orderkit explain" in result.output
+    assert (tmp_path / "orderkit.yaml").exists() and (tmp_path / "orderkit.db").exists()
+    again = runner.invoke(app, ["config", "validate", str(tmp_path / "orderkit.yaml")])
+    assert again.exit_code == 0, again.output
 
 
 def test_order_refs() -> None:

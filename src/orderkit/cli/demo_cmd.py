@@ -1,6 +1,11 @@
-"""``orderkit demo``: the bundled example orders through every stage that exists."""
+"""``orderkit demo``: the pipeline on sandboxes, in a temporary workspace."""
 
 from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -8,46 +13,58 @@ from rich.table import Table
 from orderkit.cli.common import console
 
 
+def _counter_table(title: str, counts: Counter[str], label: str) -> Table:
+    table = Table(title=title)
+    table.add_column(label)
+    table.add_column("orders", justify="right")
+    for key, n in counts.most_common():
+        table.add_row(key, str(n))
+    return table
+
+
 def demo(
-    entrypoints: bool = typer.Option(
-        True, "--entrypoints/--no-entrypoints", help="Load installed plugins too."
+    orders: int = typer.Option(1500, "--orders", help="Orders per sandbox shop."),
+    workspace: Path | None = typer.Option(
+        None, "--workspace", help="Keep the workspace here (default: a temporary one)."
     ),
 ) -> None:
-    """Run the bundled example orders through the pipeline and show each stage."""
+    """Sync sandbox shops into SQLite, process the orders, and show what happened."""
     from orderkit.demo import run_demo
-    from orderkit.kit import OrderKit
 
-    kit = OrderKit.from_config({"version": 1}, entrypoints=entrypoints)
-    report = run_demo(kit)
+    started = time.monotonic()
+    directory = workspace or Path(tempfile.mkdtemp(prefix="orderkit-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    with console.status("starting") as status:
+        report = run_demo(directory, orders=orders, progress=lambda text: status.update(text))
     console.rule("orderkit demo")
-    console.print(f"Plugins: {', '.join(report.plugins)}")
-    console.print(f"Channels: {', '.join(report.channels)}")
-
-    table = Table(title="Example orders: validate -> map_status")
-    table.add_column("order", no_wrap=True)
-    for column in ("validate", "lifecycle", "refund", "presale"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note")
-    for r in report.orders:
-        if not r.validated:
-            table.add_row(r.external_id, "[red]rejected[/]", "", "", "", r.error or "")
-            continue
-        note = ""
-        if r.unmapped:
-            codes = ", ".join(f"{k}={v}" for k, v in r.unmapped.items())
-            note = f"[yellow]{codes} not in the table[/]: held ({', '.join(r.hold_reasons)})"
+    console.print(
+        f"Workspace {directory} (config orderkit.yaml, database orderkit.db); "
+        f"sandboxes: {', '.join(report.channels) or 'none installed'}"
+    )
+    channels = sorted({c for c, _ in report.statuses})
+    lifecycles = sorted({lc for _, lc in report.statuses})
+    table = Table(title="Orders per canonical status, per channel")
+    table.add_column("lifecycle")
+    for channel in channels:
+        table.add_column(channel, justify="right")
+    for lifecycle in lifecycles:
         table.add_row(
-            r.external_id,
-            "[green]ok[/]",
-            r.lifecycle or "UNMAPPED",
-            r.refund or "",
-            r.presale or "",
-            note,
+            lifecycle, *(str(report.statuses.get((c, lifecycle), 0) or "") for c in channels)
         )
     console.print(table)
-    counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.by_lifecycle.items()))
-    rejected = sum(1 for r in report.orders if not r.validated)
-    console.print(f"By lifecycle: {counts}; rejected with a field error: {rejected}")
-    console.print(
-        "Rejected orders would go to dead letters; UNMAPPED statuses are held, never guessed."
-    )
+    console.print(f"Dead letters (kept with their error, nothing lost): {report.dead_letters}")
+    console.print(_counter_table("Processing", report.processed, "outcome"))
+    console.print(_counter_table("Holds by reason", report.holds, "reason"))
+    console.print(_counter_table("Gifts by rule", report.gifts, "rule"))
+    console.print(_counter_table("Warehouse split (shipments)", report.warehouses, "warehouse"))
+    if set(report.couriers) <= {"?"}:
+        console.print(
+            "Courier split: no courier plugins installed yet, so shipments carry "
+            "no courier (courier plugins arrive with the run loop)."
+        )
+    else:
+        console.print(_counter_table("Courier split (shipments)", report.couriers, "courier"))
+    console.print("Try next:")
+    for order_id in report.examples:
+        console.print(f"  orderkit explain {order_id} -c {directory / 'orderkit.yaml'}")
+    console.print(f"Done in {time.monotonic() - started:.1f} s.")

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import structlog
 
 from orderkit.errors import ConflictError
-from orderkit.models import HoldReason, Lifecycle, Order, StatusAxes
+from orderkit.models import HoldReason, HoldSeverity, Lifecycle, Order, StatusAxes
 from orderkit.process.address_step import clean_receiver
 from orderkit.process.context import china_day, gather_context
 from orderkit.rules import Decisions, RuleSet, explain_text
@@ -80,6 +80,9 @@ class Processor:
             except (_Retry, ConflictError) as exc:
                 last = exc
                 log.info("process.retry", order=order_id, why=type(exc).__name__)
+        if isinstance(last, _Retry):
+            # stock or quota kept running out under us: hold it visibly, lose nothing
+            return self._hold_short(order_id, str(last), actor)
         raise ConflictError(
             "gave up after competing workers",
             order_id=order_id,
@@ -87,6 +90,29 @@ class Processor:
             actual_version=-1,
             attempted={"error": str(last)},
         )
+
+    def _hold_short(self, order_id: str, why: str, actor: str) -> ProcessOutcome:
+        stored = self._kit.store.orders.get(order_id)
+        hold = HoldReason(code="stock_short", detail=why)
+
+        def mutate(order: Order) -> Order:
+            axes = (order.status or StatusAxes(lifecycle=stored.lifecycle)).model_copy(
+                update={"lifecycle": Lifecycle.ON_HOLD}
+            )
+            return order.model_copy(
+                update={"status": axes, "hold_reasons": [*order.hold_reasons, hold]}
+            )
+
+        self._kit.store.orders.change(
+            order_id,
+            mutate,
+            actor=actor,
+            reason=why,
+            expected_version=stored.version,
+            kind="processed:held",
+            to_state=Lifecycle.ON_HOLD,
+        )
+        return ProcessOutcome(order_id, "held", Lifecycle.ON_HOLD.value, why, holds=["stock_short"])
 
     def _skip_reason(self, stored: StoredOrder) -> str | None:
         order = stored.order
@@ -172,11 +198,23 @@ class Processor:
         decided = decisions.order
         lines = {line.line_id: line for line in decided.lines}
         wanted = [
-            (sl.line_id, lines[sl.line_id].sku or sl.line_id, s.warehouse, sl.quantity)
+            (sl.line_id, lines[sl.line_id].sku or "", s.warehouse, sl.quantity)
             for s in decided.shipments
             if s.warehouse
             for sl in s.lines
         ]
+        no_sku = sorted({line_id for line_id, sku, _, _ in wanted if not sku})
+        wanted = [item for item in wanted if item[1]]
+        if no_sku and all(h.code != "line_without_sku" for h in holds):
+            # nothing to reserve against: say so instead of pretending it is reserved
+            holds = [
+                *holds,
+                HoldReason(
+                    code="line_without_sku",
+                    severity=HoldSeverity.WARN,
+                    detail=f"no merchant SKU on line(s) {', '.join(no_sku)}",
+                ),
+            ]
         if wanted and not self._kit.store.stock.reserve_all(conn, oid, wanted):
             raise _Retry("stock was taken by another order")
         target = (

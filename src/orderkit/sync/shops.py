@@ -4,10 +4,12 @@ the clock and the sleeper."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from orderkit.clock import ensure_utc
 from orderkit.config import SecretRef
 from orderkit.errors import ChannelAuthError, OrderKitError
 from orderkit.specs import ShopContext
@@ -46,6 +48,9 @@ class ShopRuntime:
             if spec.sandbox_factory is None:
                 raise OrderKitError(f"channel {shop.channel!r} ships no sandbox")
             options: dict[str, Any] = dict(shop.settings.get("sandbox", {}))
+            for key in ("start", "end"):  # YAML gives text; every sandbox gets datetimes
+                if isinstance(options.get(key), str):
+                    options[key] = ensure_utc(datetime.fromisoformat(options[key]))
             for name in _CREDENTIALS:
                 value = self._config_credential(shop, name)
                 if value is not None:

@@ -1,0 +1,111 @@
+"""The demo's config: one sandbox shop per installed channel that ships a
+sandbox, the own-site channel, two warehouses, the field's rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+SHOP = """\
+  - id: demo-{code}
+    channel: {code}
+    name: Demo {code} shop
+    endpoint: sandbox
+    app_key: sandbox-app
+    app_secret: "sandbox:demo-secret"
+{credentials}    settings:
+      initial_lookback_hours: 7
+      calls_per_second: 1000
+      burst: 1000
+      sandbox: {{orders: {orders}, seed: {seed}, start: "{start}", end: "{end}"}}
+"""
+
+CONFIG = """\
+# Written by `orderkit demo`: sandbox shops, a SQLite file, the field's rules.
+version: 1
+database:
+  url: sqlite:///{db}
+shops:
+{shops}  - id: own-mini
+    channel: own
+    name: Own mini-program
+warehouses:
+  - {{code: HZ, name: 杭州仓, regions: [浙江, 江苏, 上海, 安徽, 江西, 福建]}}
+  - {{code: GZ, name: 广州仓, regions: [广东, 广西, 海南, 湖南, 云南, 贵州, 四川, 重庆]}}
+skus:
+{skus}
+couriers: []
+rules:
+  holds:
+    - {{id: refund, check: refund_in_progress}}
+    - {{id: addr, check: address_changed}}
+    - {{id: doubtful-address, check: address_doubtful}}
+    - {{id: big, check: amount_above, limit: 2000}}
+    - {{id: memo, check: seller_memo, severity: warn}}
+    - {{id: message, check: buyer_message, severity: warn}}
+  gifts:
+    # the field's example: paid >= 299 and contains 山茶花润肤霜 -> gift G2026-01
+    - id: spring-299
+      when: {{paid: {{gte: 299}}, sku: {{any: [{camellia}]}}}}
+      add: [G2026-01]
+  allocation:
+    - id: camellia-threshold
+      when: {{region: {{province: [华东]}}}}
+      warehouses: [HZ, GZ]
+      split: fewest_packages
+      thresholds:
+        - {{sku: SCH-200ML, warehouse: HZ, min_stock: 500}}
+"""
+
+#: The SKUs the sandboxes sell (merchant codes), weight in grams; the gift SKU.
+SKUS = {
+    # the Taobao sandbox's baby-care shop
+    "SCH-200ML": 260, "SCH-50ML": 90, "SCH-10ML": 20, "WIPE-80X3": 900, "WIPE-80X12": 3600,
+    "BOTTLE-PPSU-240": 180, "BOTTLE-PPSU-160": 150, "WASH-500": 620, "DIAPER-L52": 1800,
+    "DIAPER-XL44": 1800, "BUTT-30": 60, "PASTE-50-STRAW": 80,
+    # the Douyin sandbox's shop (home, pet and auto parts too)
+    "SCH-CREAM-50": 90, "SCH-CREAM-100": 150, "SCH-TRIAL-5": 15, "AP-BRK-TY1": 2400,
+    "AP-BRK-VW1": 2400, "BB-PAD-6090": 300, "BBPAD80120": 450, "BED-ICE-150": 4200,
+    "BED-ICE-180": 5200, "FW120": 900, "FW240": 1700, "HS-BOX-B": 2600, "HS-BOX-W": 2600,
+    "KID-CUP-G": 220, "KID-CUP-P": 220, "NUT-30": 600, "NUT30": 600, "PC15": 300, "PC50": 900,
+    "PET-CAT-15": 1600, "PET-CAT-50": 5100,
+    # the gift
+    "G2026-01": 60,
+}  # fmt: skip
+BULKY = {"BED-ICE-150", "BED-ICE-180", "HS-BOX-B", "HS-BOX-W"}
+CAMELLIA = ("SCH-200ML", "SCH-50ML", "SCH-CREAM-50", "SCH-CREAM-100")
+
+
+#: Credential names per channel; Taobao (TOP) speaks of a session.
+_TOKENS = {"douyin": ("access_token", "refresh_token")}
+
+
+def _credentials(code: str) -> str:
+    names = _TOKENS.get(code, ("session",))
+    return "".join(f'    {name}: "sandbox:demo-{name}"\n' for name in names)
+
+
+def write_config(
+    directory: Path, channels: list[str], *, orders: int, start: datetime, end: datetime
+) -> Path:
+    shops = "".join(
+        SHOP.format(
+            code=code,
+            orders=orders,
+            seed=index + 7,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            credentials=_credentials(code),
+        )
+        for index, code in enumerate(sorted(channels))
+    )
+    skus = "\n".join(
+        f"  {sku}: {{weight_g: {grams}, bulky: {str(sku in BULKY).lower()}}}"
+        for sku, grams in SKUS.items()
+    )
+    text = CONFIG.format(
+        db=directory / "orderkit.db", shops=shops, skus=skus, camellia=", ".join(CAMELLIA)
+    )
+    path = directory / "orderkit.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
