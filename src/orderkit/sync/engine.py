@@ -36,12 +36,15 @@ from orderkit.sync.shops import ShopRuntime
 
 if TYPE_CHECKING:
     from orderkit.kit import OrderKit
+    from orderkit.models import Order
     from orderkit.specs import FetchPage, ShopContext
 
 log = structlog.get_logger("orderkit.sync")
 
 DEFAULT_LOOKBACK = timedelta(days=1)
 LEASE_TTL = timedelta(minutes=10)
+#: Orders per ingest call during a sync (one transaction per chunk of the store).
+INGEST_BATCH = 500
 
 
 class SyncError(OrderKitError):
@@ -235,24 +238,35 @@ class SyncEngine:
         log.info("token.refreshed", shop=context.shop_id, expires_at=grant.expires_at)
 
     def _sync_window(self, context: ShopContext, window: SyncWindow, report: SyncReport) -> None:
+        """Fetch every page of the window; ingest in batches of ``INGEST_BATCH``
+        (pages are small, commits are not free) and always before returning,
+        so the caller advances the cursor only over ingested orders."""
         page: str | None = None
+        pending: list[Order] = []
         while True:
             result = self._fetch(context, window, page, report)
             report.pages += 1
             report.fetched += len(result.orders)
-            if result.orders:
-                ingested = self._kit.ingest(result.orders)
-                report.created += ingested.created
-                report.updated += ingested.updated
-                report.unchanged += ingested.unchanged
-                report.problems += len(ingested.rejected)
-                report.changed_ids += ingested.created_ids + ingested.updated_ids
+            pending.extend(result.orders)
+            if len(pending) >= INGEST_BATCH:
+                self._ingest(pending, report)
+                pending = []
             if result.problems:
                 report.problems += len(result.problems)
                 self._kit.store.record_problems(context.channel, context.shop_id, result.problems)
             if result.next_page is None:
-                return
+                break
             page = result.next_page
+        if pending:
+            self._ingest(pending, report)
+
+    def _ingest(self, orders: list[Order], report: SyncReport) -> None:
+        ingested = self._kit.ingest(orders)
+        report.created += ingested.created
+        report.updated += ingested.updated
+        report.unchanged += ingested.unchanged
+        report.problems += len(ingested.rejected)
+        report.changed_ids += ingested.created_ids + ingested.updated_ids
 
     def _fetch(
         self, context: ShopContext, window: SyncWindow, page: str | None, report: SyncReport
