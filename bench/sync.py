@@ -29,7 +29,6 @@ START = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)
 
 
 def one_run(channel: str, orders: int, workdir: Path) -> dict[str, float]:
-    spec = core_host().channel(channel)
     end = START + timedelta(hours=12)
     shop = {
         "id": "bench",
