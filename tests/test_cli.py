@@ -64,3 +64,18 @@ def test_order_refs() -> None:
     assert parse_order_ref("42").internal_id == "42"
     ref = parse_order_ref("tmall-flagship/3791162734528893410")
     assert (ref.shop_id, ref.external_id) == ("tmall-flagship", "3791162734528893410")
+
+
+def test_config_validate_shows_rule_lint_warnings_with_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "version: 1\nskus: {A: {weight_g: 100}}\nrules:\n  gifts:\n"
+        "    - id: impossible\n      when: {paid: {gte: 300, lte: 100}}\n      add: [A]\n"
+        "    - id: ghost\n      when: {sku: {any: [NOPE]}}\n      add: [A]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["config", "validate", str(path), "--json"])
+    assert result.exit_code == 0, result.output  # warnings do not refuse a config
+    warnings = [p for p in json.loads(result.stdout)["problems"] if p["severity"] == "warning"]
+    assert any(p["line"] == 6 and "never" in p["message"] for p in warnings), warnings
+    assert any("NOPE" in p["message"] for p in warnings), warnings

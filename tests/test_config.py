@@ -358,7 +358,8 @@ def test_rule_ids_are_required_and_unique(tmp_path: Path) -> None:
             - when: {paid: {gte: 299}}
         """,
     )
-    assert [str(p) for p in found] == [
+    # (lint also warns that these rules give nothing; only errors matter here)
+    assert [str(p) for p in found if p.severity == "error"] == [
         "rules.gifts[1].id: duplicate rule id 'camellia-gift' (also rules.gifts[0]) (line 5)",
         "rules.gifts[2].id: required (line 6)",
     ]

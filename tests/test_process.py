@@ -3,9 +3,11 @@ release, idempotence, quota and stock side effects, on every backend."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import yaml
 
 from orderkit import hookimpl
 from orderkit.clock import FakeClock, RecordingSleeper
@@ -210,3 +212,37 @@ def test_bulky_goods_go_with_deppon(pkit: OrderKit) -> None:
     pkit.ingest([order("B1", sku="收纳柜", paid=59900, address="广东省广州市天河区体育西路1号")])
     [shipment] = pkit.process("own-mini/B1").shipments
     assert shipment["courier"] == "deppon"
+
+
+def test_simulate_reports_an_exact_diff_without_writing(pkit: OrderKit, tmp_path: Any) -> None:
+    import json as _json
+
+    from orderkit.process.simulate import load_rules, simulate, stored_orders, write_diff
+
+    pkit.ingest([order("D1"), order("D2", paid=19900), order("D3", buyer={"buyer_id": "vip"})])
+    for ext in ("D1", "D2", "D3"):
+        pkit.process(f"own-mini/{ext}")
+    before = {ext: pkit.get(f"own-mini/{ext}").version for ext in ("D1", "D2", "D3")}
+    new_rules = dict(RULES)
+    new_rules["gifts"] = [{"id": "any-199", "when": {"paid": {"gte": 199}}, "add": ["G2026-01"]}]
+    new_rules["holds"] = [
+        *RULES["holds"],
+        {"id": "vip", "check": "condition", "when": {"shop": ["own-mini"], "paid": {"gte": 300}}},
+    ]
+    path = tmp_path / "new.yaml"
+    path.write_text(yaml.safe_dump({"rules": new_rules}, allow_unicode=True), encoding="utf-8")
+    report = simulate(pkit, load_rules(pkit, path), stored_orders(pkit, timedelta(days=30)))
+    by_id = {d.order_id: d for d in report.diffs}
+    d1, d2 = pkit.get("own-mini/D1").order.id, pkit.get("own-mini/D2").order.id
+    # D1: the spring gift goes, the new rule's gift comes; and the new hold holds it
+    assert by_id[d1].gifts_removed == ["gift:spring-299:G2026-01"]
+    assert by_id[d1].gifts_added == ["gift:any-199:G2026-01"]
+    assert by_id[d1].hold == "newly held"
+    # D2 (199.00): no gift before, a gift now; not held (below 300)
+    assert by_id[d2].gifts_added == ["gift:any-199:G2026-01"] and by_id[d2].hold is None
+    assert report.summary["newly held"] == 2 and report.summary["gifts added"] == 3
+    csv_path, json_path = write_diff(report, tmp_path / "out")
+    assert _json.loads(json_path.read_text(encoding="utf-8"))["changed"] == 3
+    assert csv_path.read_text(encoding="utf-8").count("\n") == 4
+    # nothing was written: same versions, same gifts
+    assert {ext: pkit.get(f"own-mini/{ext}").version for ext in ("D1", "D2", "D3")} == before

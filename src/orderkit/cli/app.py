@@ -13,6 +13,7 @@ from orderkit.cli import (
     explain_cmd,
     init_cmd,
     plugins_cmd,
+    rules_cmd,
     sandbox_cmd,
     sync_cmd,
 )
@@ -34,6 +35,8 @@ app.command("explain")(explain_cmd.explain)
 app.add_typer(deadletters_cmd.app, name="deadletters")
 app.command("sync")(sync_cmd.sync)
 app.command("sandbox")(sandbox_cmd.sandbox)
+app.command("release")(rules_cmd.release)
+app.command("simulate")(rules_cmd.simulate)
 
 
 def main() -> None:

@@ -82,7 +82,16 @@ def check_semantics(
         found.extend(_unknown_channels(doc, known_channels))
     if known_couriers is not None:
         found.extend(_unknown_codes(_items(doc, "couriers"), "code", known_couriers, "courier"))
-    return [ConfigProblem(render_path(p), msg, line_for(lines, p)) for p, msg in found]
+    problems = [ConfigProblem(render_path(p), msg, line_for(lines, p)) for p, msg in found]
+    return problems + _lint_rules(doc, lines)
+
+
+def _lint_rules(doc: Mapping[str, Any], lines: LineMap | None) -> list[ConfigProblem]:
+    """Rule lint (overlaps, unreachable rules, expired windows, unknown codes):
+    warnings with lines, plus errors for impossible dates."""
+    from orderkit.rules import lint_rules  # the rules package is only needed here
+
+    return lint_rules(doc, lines)
 
 
 Found = Iterator[tuple[PathKey, str]]
