@@ -36,6 +36,7 @@ class StatusTableMapper:
         self._overrides: Mapping[str, Mapping[str, Any]] = (
             overrides if overrides is not None else {}
         )
+        self._memo: dict[tuple[Any, ...], tuple[StatusTable, StatusResult]] = {}
         # channel -> (base table, the overrides applied to it, the overridden table)
         self._effective: dict[str, tuple[StatusTable, Any, StatusTable]] = {}
 
@@ -75,4 +76,17 @@ class StatusTableMapper:
         table = self.table_for(channel)
         if table is None:
             return None
-        return map_raw(table, raw, current)
+        # Raw statuses take few distinct values: remember mapped answers (per
+        # table object, so an override change starts afresh). UNMAPPED is never
+        # cached, so its warning is logged every time.
+        state = (current.lifecycle, current.refund, current.presale) if current else None
+        key = (id(table), tuple(sorted(raw.items())), state)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is table:
+            return hit[1]
+        result = map_raw(table, raw, current)
+        if not result.is_unmapped:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[key] = (table, result)
+        return result
