@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from orderkit.kit import OrderKit
+from orderkit.models import Order
 
 from .conftest import make_order_payload
 
@@ -202,3 +203,37 @@ def test_a_stream_is_consumed_in_chunks(kit: OrderKit) -> None:
 
     assert kit.ingest(stream()).created == 1200
     assert len(taken) == 1200
+
+
+def test_alternating_equal_time_payloads_each_leave_an_event(kit: OrderKit) -> None:
+    a = make_order_payload(external_id="Z1", seller_memo="A")
+    b = make_order_payload(external_id="Z1", seller_memo="B")
+    for payload in (a, b, a):
+        kit.ingest([payload])
+    stored = kit.get("own-mini/Z1")
+    assert stored.order.seller_memo == "A" and stored.version == 3
+    kinds = [e.kind for e in kit.timeline("own-mini/Z1")]
+    assert kinds == ["created", "platform_update", "platform_update"]
+    assert len(kit.outbox.poll(10)) == 3  # a consumer's last event matches the store
+
+
+def test_snapshot_written_once_reads_back_equal(kit: OrderKit) -> None:
+    payload = make_order_payload(
+        external_id="S9",
+        platform_status={"status": "ON_THE_MOON"},
+        buyer={"buyer_id": "b1", "message": "快点"},
+    )
+    kit.ingest([payload])
+    stored = kit.get("own-mini/S9").order
+    expected = Order.model_validate(payload)
+    assert stored.model_dump(exclude={"id", "status", "hold_reasons"}) == expected.model_dump(
+        exclude={"id", "status", "hold_reasons"}
+    )
+    assert (
+        stored.id and stored.status and [h.code for h in stored.hold_reasons] == ["unmapped_status"]
+    )
+
+
+def test_counts_only_for_long_streams(kit: OrderKit) -> None:
+    result = kit.ingest((version_of(i, 1) for i in range(700)), keep_ids=False)
+    assert result.created == 700 and result.created_ids == []

@@ -145,13 +145,16 @@ class OrderKit:
         """Create or upgrade orderkit's prefixed tables (``orderkit db upgrade``)."""
         self.store.upgrade()
 
-    def ingest(self, orders: Iterable[Order | dict[str, Any] | str | bytes]) -> IngestResult:
+    def ingest(
+        self, orders: Iterable[Order | dict[str, Any] | str | bytes], *, keep_ids: bool = True
+    ) -> IngestResult:
         """Idempotent upsert of canonical orders (any iterable, consumed in chunks).
 
         Older or identical payloads write nothing; a bad payload goes to dead
         letters and the batch goes on. See ``orderkit.store.ingest`` for the rules.
+        ``keep_ids=False`` returns counts only (flat memory for long streams).
         """
-        return self.store.ingest(orders)
+        return self.store.ingest(orders, keep_ids=keep_ids)
 
     def get(self, ref: str | Order) -> StoredOrder:
         """An order by internal id, ``SHOP/EXTERNAL_ID`` or a canonical order."""

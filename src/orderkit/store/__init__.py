@@ -128,9 +128,13 @@ class Store:
     # -- operations ---------------------------------------------------------------
 
     def ingest(
-        self, items: Iterable[Order | dict[str, Any] | str | bytes], *, dead_letter: bool = True
+        self,
+        items: Iterable[Order | dict[str, Any] | str | bytes],
+        *,
+        dead_letter: bool = True,
+        keep_ids: bool = True,
     ) -> IngestResult:
-        return self._ingestor.ingest(items, dead_letter=dead_letter)
+        return self._ingestor.ingest(items, dead_letter=dead_letter, keep_ids=keep_ids)
 
     def record_problems(self, channel: str, shop_id: str, problems: Iterable[Any]) -> int:
         """Dead-letter a page's unmappable items (``FetchProblem``s) with their error."""
