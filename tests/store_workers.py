@@ -126,10 +126,12 @@ def reserve_release_reserve(
         kit.store.stock.balances()  # connect before the start line
         sync()
         reserve_all("first", plan.reserve)
-        sync(), sync()
+        sync()  # done
+        sync()  # go
         for order_id in plan.release:
             kit.release_stock(order_id)
-        sync(), sync()
+        sync()  # done
+        sync()  # go
         reserve_all("again", plan.release)
     finally:
         if kit.engine is not None:
