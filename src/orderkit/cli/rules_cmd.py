@@ -31,13 +31,9 @@ def release(
 
 
 def simulate(
-    rules: Path = typer.Option(
-        ..., "--rules", help="New rules: a config or its rules."
-    ),
+    rules: Path = typer.Option(..., "--rules", help="New rules: a config or its rules."),
     since: str = typer.Option("7d", "--since", help="Stored orders changed within this time."),
-    orders: Path | None = typer.Option(
-        None, "--orders", help="Orders file (JSON or JSONL)."
-    ),
+    orders: Path | None = typer.Option(None, "--orders", help="Orders file (JSON or JSONL)."),
     out: Path = typer.Option(Path("simulate-out"), "--out", help="Where the diff files go."),
     config: Path | None = ConfigOption,
 ) -> None:
