@@ -22,9 +22,11 @@ def _message(text: str) -> str:
     return text.removeprefix("Value error, ")
 
 
-def validate_order(payload: dict[str, Any] | str | bytes) -> Order:
+def validate_order(payload: dict[str, Any] | str | bytes, *, context: str = "") -> Order:
     """Validate a dict or JSON text as a canonical order.
 
+    :param context: what the payload is, for the message (``"trade 123"``);
+        channel plugins pass it so the dead letter names the platform order.
     :raises InvalidOrder: with every field error; ``field`` is the first one's path.
     """
     try:
@@ -38,4 +40,6 @@ def validate_order(payload: dict[str, Any] | str | bytes) -> Order:
         ]
         first = errors[0] if errors else {"field": None, "message": str(exc)}
         detail = "; ".join(f"{e['field'] or '<order>'}: {e['message']}" for e in errors)
+        if context:
+            detail = f"{context}: {detail}"
         raise InvalidOrder(detail, field=first["field"], errors=errors) from None

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeGuard
 
-from orderkit.errors import InvalidOrder, MappingError
+from orderkit.errors import MappingError
 from orderkit.logs import mask_name, mask_phone
 from orderkit.models import Lifecycle, Order, RefundState, SellerFlag
 from orderkit.status import CodeRow
-from pydantic import ValidationError
+from orderkit.validation import validate_order
 
 from orderkit_douyin.protocol import CHANNEL, SEARCH_LIST, from_epoch
 from orderkit_douyin.statuses import (
@@ -514,14 +514,4 @@ def map_shop_order(order: Mapping[str, Any], *, shop_id: str, source: str = SEAR
         "platform_status": platform_status,
         "raw_ref": f"{source}:{external_id}@{order.get('update_time')}",
     }
-    try:
-        return Order.model_validate(payload)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InvalidOrder(
-            f"shop order {external_id}: {first['msg']}",
-            field=field,
-            errors=[dict(error) for error in errors],
-        ) from exc
+    return validate_order(payload, context=f"shop order {external_id}")

@@ -27,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from pydantic import ValidationError
-
-from orderkit.errors import InvalidOrder, MappingError
+from orderkit.errors import MappingError
 from orderkit.logs import mask_name, mask_phone
 from orderkit.models import Lifecycle, Order, RefundState, SellerFlag
 from orderkit.status import CodeRow
+from orderkit.validation import validate_order
 from orderkit_taobao.protocol import INCREMENT_GET, parse_time
 from orderkit_taobao.statuses import status_table
 
@@ -294,17 +293,7 @@ def map_trade(trade: Mapping[str, Any], *, shop_id: str, source: str = INCREMENT
         "platform_status": platform_status,
         "raw_ref": f"{source}:{external_id}@{modified_text}",
     }
-    try:
-        return Order.model_validate(payload)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InvalidOrder(
-            f"trade {external_id}: {first['msg']}",
-            field=field,
-            errors=[dict(error) for error in errors],
-        ) from exc
+    return validate_order(payload, context=f"trade {external_id}")
 
 
 def _line(
