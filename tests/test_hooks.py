@@ -16,11 +16,20 @@ from orderkit import hookimpl
 from orderkit._resources import data_path
 from orderkit.address.types import AddressHints, AddressRequest
 from orderkit.builtin import core_host
-from orderkit.clock import FakeClock, RecordingSleeper
+from orderkit.clock import FakeClock, RecordingSleeper, SystemClock, SystemSleeper
 from orderkit.decisions import Allocation, DecisionContext, GiftDecision, PickupRequest
 from orderkit.errors import DuplicateCodeError, PluginContractError, PluginError
 from orderkit.models import DecisionTrace, Line, Order, Shipment
-from orderkit.specs import ChannelSpec, CourierSpec, FetchPage, PagingStyle, ShopContext, SyncWindow
+from orderkit.specs import (
+    ChannelSpec,
+    CourierContext,
+    CourierSpec,
+    FetchPage,
+    JobSpec,
+    PagingStyle,
+    ShopContext,
+    SyncWindow,
+)
 
 from .conftest import make_order_payload
 
@@ -209,7 +218,16 @@ def test_hook_book_pickup_is_routed_by_courier_code() -> None:
         courier="hello",
         idempotency_key="own-mini/T1/p1",
     )
-    first, again = host.book_pickup(request), host.book_pickup(request)
+    context = CourierContext(
+        code="hello",
+        endpoint=None,
+        settings={},
+        credential=lambda name: "",
+        http=httpx.Client(),
+        clock=SystemClock(),
+        sleeper=SystemSleeper(),
+    )
+    first, again = host.book_pickup(context, request), host.book_pickup(context, request)
     assert first.courier == "hello" and first.waybill == again.waybill  # idempotent
 
 
@@ -341,3 +359,27 @@ def test_bad_spec_values_are_refused() -> None:
         channel_spec("TaoBao")
     with pytest.raises(ValueError, match="default_window exceeds"):
         channel_spec("x", default_window=timedelta(days=2))
+
+
+def test_hook_register_jobs_collects_named_jobs_and_refuses_duplicates() -> None:
+    def job_plugin(name: str) -> object:
+        class Jobs:
+            @hookimpl
+            def register_jobs(self, register: Callable[[JobSpec], None]) -> None:
+                register(JobSpec(name=name, interval=timedelta(minutes=5), run=lambda kit: 0))
+
+        return Jobs()
+
+    host = core_host(plugins=[("erp", job_plugin("erp.print-waybills"))], entrypoints=False)
+    jobs = host.jobs()
+    assert list(jobs) == ["erp.print-waybills"]
+    assert jobs["erp.print-waybills"][0] == "erp"
+    assert jobs["erp.print-waybills"][1].interval == timedelta(minutes=5)
+
+    clash = core_host(
+        plugins=[("a", job_plugin("same")), ("b", job_plugin("same"))], entrypoints=False
+    )
+    with pytest.raises(PluginContractError, match="already registered"):
+        clash.jobs()
+    with pytest.raises(ValueError, match="interval must be positive"):
+        JobSpec(name="x", interval=timedelta(0), run=lambda kit: 0)

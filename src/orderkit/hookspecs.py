@@ -20,6 +20,8 @@ How each hook is called:
 - ``refresh_credentials``: routed by channel code.
 - ``persist_order``: collected; the ERP writes the order into its own tables.
 - ``stock_levels``: collected; the ERP tells orderkit what is on hand.
+- ``register_jobs``: collected; plugins add scheduled work to ``orderkit run``.
+- ``on_event``: collected, each impl isolated and retried on its own.
 
 Routed hooks: the host calls only the implementation of the plugin that
 registered the code, through ``pm.subset_hook_caller`` so cross-cutting
@@ -54,9 +56,12 @@ if TYPE_CHECKING:
     from orderkit.models import Order, Shipment, StatusAxes
     from orderkit.specs import (
         ChannelSpec,
+        CourierContext,
         CourierSpec,
         CredentialGrant,
+        Event,
         FetchPage,
+        JobSpec,
         ShipResult,
         ShopContext,
         SyncWindow,
@@ -233,13 +238,15 @@ def apply_gifts(order: Order, context: DecisionContext) -> GiftDecision | None:
 
 
 @hookspec
-def book_pickup(request: PickupRequest) -> WaybillBooking:
+def book_pickup(courier: CourierContext, request: PickupRequest) -> WaybillBooking:
     """Book a courier for one shipment and return its waybill number.
 
     Routed by courier code: only the plugin that registered
     ``request.courier`` is called. Must be idempotent per
     ``request.idempotency_key`` (a retry after a timeout must not book twice).
 
+    :param courier: the courier account's endpoint, credentials, HTTP client,
+        clock and sleeper (as configured under ``couriers:``).
     :param request: the order, the shipment, the courier and the sender.
     :returns: the ``WaybillBooking``. Never None.
 
@@ -347,6 +354,49 @@ def stock_levels(skus: Sequence[str] | None, connection: Any) -> Iterable[StockL
 
     Errors: an exception aborts the refresh and keeps the previous balances
     (stale is better than wrong); it is logged and shown by ``orderkit health``.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- the run loop and consumers -------------------------------------------------
+
+
+@hookspec
+def register_jobs(register: Callable[[JobSpec], None]) -> None:
+    """Add scheduled work to ``orderkit run`` (e.g. the ERP's waybill printing).
+
+    Called once when the run loop starts. Each job runs under a lease in the
+    shared database, so two ``orderkit run`` processes never run one job at
+    once; a job that raises is logged, counted in ``orderkit health`` and
+    tried again on its next turn.
+
+    :param register: call ``register(JobSpec(name, interval, run))`` once per
+        job; ``run(kit)`` returns how many things it did.
+    :returns: None (the return value is ignored).
+
+    Errors: a duplicate job name raises ``PluginContractError`` when the run
+    loop starts.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_event(event: Event) -> None:
+    """Receive one outbox event (order processed, shipped, tracking refused,
+    monitor alert...) when ``orderkit run`` drains the outbox.
+
+    Every impl is a consumer of its own: it is called once per event, in
+    isolation, and retried with backoff when it raises; a consumer that keeps
+    failing is shown by ``orderkit health``. Delivery is at least once: use
+    ``event.id`` to drop repeats.
+
+    :param event: the event, with its stable ``id``, ``topic`` and ``payload``.
+    :returns: None (the return value is ignored).
+
+    Errors: raise any exception to have the event retried later for this impl
+    only; the other consumers are not affected.
 
     .. versionadded:: 0.1
     """

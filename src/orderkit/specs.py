@@ -110,6 +110,20 @@ class ShopContext:
     sleeper: Sleeper
 
 
+@dataclass
+class CourierContext:
+    """Everything ``book_pickup`` needs to talk to one courier account's API."""
+
+    code: str
+    endpoint: str | None
+    settings: Mapping[str, Any]
+    #: Resolves a credential name (``partner_id``, ``check_word``, ``app_secret``...) late.
+    credential: Callable[[str], str]
+    http: httpx.Client
+    clock: Clock
+    sleeper: Sleeper
+
+
 @dataclass(frozen=True)
 class SyncWindow:
     """A half-open interval of platform-modified time [start, end), timezone-aware."""
@@ -157,3 +171,42 @@ class CredentialGrant:
 
     values: Mapping[str, str]
     expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One outbox event handed to ``on_event`` (and to the built-in notifiers).
+
+    ``id`` is stable: the same fact always has the same id, and a consumer
+    that sees an id twice (delivery is at least once) must ignore the repeat.
+    """
+
+    id: str
+    topic: str
+    order_id: str | None
+    payload: Mapping[str, Any]
+    created_at: datetime
+    #: 1 on the first delivery to this consumer, then 2, 3... on retries.
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Work a plugin (typically the ERP's) adds to ``orderkit run``.
+
+    ``run(kit)`` is called at most every ``interval`` under a lease, so two
+    ``orderkit run`` processes never run it at once; it returns how many
+    things it did (0 when there was nothing to do) and must be idempotent:
+    after a crash it runs again from the top.
+    """
+
+    name: str
+    interval: timedelta
+    run: Callable[[Any], int]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name or not set(self.name) <= _CODE_CHARS | {".", ":"}:
+            raise ValueError(f"job name {self.name!r}: lowercase letters, digits, '_-.:'")
+        if self.interval <= timedelta(0):
+            raise ValueError(f"job {self.name}: interval must be positive")

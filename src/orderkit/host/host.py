@@ -20,12 +20,13 @@ from orderkit.errors import (
 from orderkit.host.loading import LoadedPlugin, PluginLoadFailure, load_entry_point_plugins
 from orderkit.host.manager import new_plugin_manager
 from orderkit.host.registry import Registered, collect_specs
-from orderkit.specs import ChannelSpec, CourierSpec
+from orderkit.specs import ChannelSpec, CourierSpec, JobSpec
 
 if TYPE_CHECKING:
     from orderkit.decisions import DecisionContext, PickupRequest, WaybillBooking
     from orderkit.models import Order, Shipment
     from orderkit.specs import (
+        CourierContext,
         CredentialGrant,
         FetchPage,
         ShipResult,
@@ -185,12 +186,34 @@ class PluginHost:
         )
         return grant
 
-    def book_pickup(self, request: PickupRequest) -> WaybillBooking:
+    def book_pickup(self, courier: CourierContext, request: PickupRequest) -> WaybillBooking:
         self.courier(request.courier)
         booking: WaybillBooking = self._call_routed(
-            "book_pickup", self.couriers[request.courier], request=request
+            "book_pickup", self.couriers[request.courier], courier=courier, request=request
         )
         return booking
+
+    def jobs(self) -> dict[str, tuple[str, JobSpec]]:
+        """Jobs plugins add to ``orderkit run``: name -> (plugin name, spec)."""
+        found: dict[str, tuple[str, JobSpec]] = {}
+        for impl in self.pm.hook.register_jobs.get_hookimpls():
+            specs: list[JobSpec] = []
+            impl.function(**({"register": specs.append} if impl.argnames else {}))
+            for spec in specs:
+                if not isinstance(spec, JobSpec):
+                    raise PluginContractError(
+                        f"registered {spec!r}, not a JobSpec",
+                        plugin_name=impl.plugin_name,
+                        hook_name="register_jobs",
+                    )
+                if spec.name in found:
+                    raise PluginContractError(
+                        f"job {spec.name!r} is already registered by {found[spec.name][0]}",
+                        plugin_name=impl.plugin_name,
+                        hook_name="register_jobs",
+                    )
+                found[spec.name] = (impl.plugin_name, spec)
+        return found
 
     def apply_gifts(self, order: Order, context: DecisionContext) -> GiftResults:
         """Call every ``apply_gifts`` impl in isolation: one failing plugin is

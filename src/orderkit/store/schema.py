@@ -37,6 +37,10 @@ class Tables:
     reservations: sa.Table
     gift_quota_usage: sa.Table
     gift_quota_claims: sa.Table
+    jobs: sa.Table
+    shipments: sa.Table
+    deliveries: sa.Table
+    alerts: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -76,6 +80,8 @@ def build_tables(prefix: str = "ok_") -> Tables:
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.Column("buyer_id", sa.String(128), nullable=True),  # 0002
         sa.Column("hold_until", Timestamp, nullable=True),  # 0002: a hold that ends by itself
+        # 0003: the version ``kit.process`` last wrote; a newer version needs deciding again
+        sa.Column("decided_version", sa.Integer, nullable=True),
         sa.UniqueConstraint("channel", "shop_id", "external_id", name=f"{p}orders_binding"),
         sa.Index(f"{p}orders_lifecycle", "lifecycle", "updated_at"),
         sa.Index(f"{p}orders_shop_modified", "shop_id", "platform_modified_at"),
@@ -217,6 +223,76 @@ def build_tables(prefix: str = "ok_") -> Tables:
         sa.Column("updated_at", Timestamp, nullable=False),
     )
 
+    # 0003: run state
+    jobs = sa.Table(
+        f"{p}jobs",
+        md,
+        # "sync:SHOP", "process", "stock", ...: one row per scheduled job
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("lease_owner", sa.String(128), nullable=True),
+        sa.Column("lease_expires_at", Timestamp, nullable=True),
+        sa.Column("next_due_at", Timestamp, nullable=True),
+        sa.Column("last_started_at", Timestamp, nullable=True),
+        sa.Column("last_finished_at", Timestamp, nullable=True),
+        sa.Column("last_ok_at", Timestamp, nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+        sa.Column("runs", sa.Integer, nullable=False, default=0),
+        sa.Column("updated_at", Timestamp, nullable=False),
+    )
+
+    shipments = sa.Table(
+        f"{p}shipments",
+        md,
+        sa.Column("order_id", ID, primary_key=True),
+        sa.Column("shipment_id", CODE, primary_key=True),
+        sa.Column("channel", CODE, nullable=False),
+        sa.Column("shop_id", CODE, nullable=False),
+        sa.Column("courier", CODE, nullable=True),
+        sa.Column("waybill", sa.String(64), nullable=True),
+        # booked (waybill known, upload due) | uploaded | upload_failed | manual_entry
+        sa.Column("state", sa.String(24), nullable=False),
+        sa.Column("actor", sa.String(128), nullable=True),
+        sa.Column("waybill_at", Timestamp, nullable=True),
+        sa.Column("uploaded_at", Timestamp, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("next_attempt_at", Timestamp, nullable=True),
+        sa.Column("error_code", sa.String(64), nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.Index(f"{p}shipments_due", "state", "next_attempt_at"),
+    )
+
+    deliveries = sa.Table(
+        f"{p}deliveries",
+        md,
+        # one row per (outbox event, notifier): each notifier sees each event once
+        sa.Column("event_id", ID, primary_key=True),
+        sa.Column("notifier", CODE, primary_key=True),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("next_attempt_at", Timestamp, nullable=True),
+        sa.Column("delivered_at", Timestamp, nullable=True),
+        sa.Column("gave_up_at", Timestamp, nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.Index(f"{p}deliveries_notifier", "notifier", "delivered_at"),
+    )
+
+    alerts = sa.Table(
+        f"{p}alerts",
+        md,
+        sa.Column("id", ID, primary_key=True),  # stable: (monitor, subject, episode)
+        sa.Column("monitor", CODE, nullable=False),
+        sa.Column("subject", sa.String(160), nullable=False),
+        sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("detail", LongText, nullable=True),
+        sa.Column("first_seen_at", Timestamp, nullable=False),
+        sa.Column("last_seen_at", Timestamp, nullable=False),
+        sa.Column("resolved_at", Timestamp, nullable=True),
+        sa.Index(f"{p}alerts_open", "resolved_at", "monitor"),
+    )
+
     return Tables(
         prefix=prefix,
         metadata=md,
@@ -230,4 +306,8 @@ def build_tables(prefix: str = "ok_") -> Tables:
         reservations=reservations,
         gift_quota_usage=gift_quota_usage,
         gift_quota_claims=gift_quota_claims,
+        jobs=jobs,
+        shipments=shipments,
+        deliveries=deliveries,
+        alerts=alerts,
     )
