@@ -24,21 +24,33 @@ taobao = pytest.importorskip("orderkit_taobao")
 douyin = pytest.importorskip("orderkit_douyin")
 
 NOW = datetime(2026, 11, 11, 4, 0, tzinfo=UTC)
-TOKENS = {"taobao": {"session": "sandbox:demo-session"},
-          "douyin": {"access_token": "sandbox:demo-access", "refresh_token": "sandbox:demo-r"}}
+TOKENS = {
+    "taobao": {"session": "sandbox:demo-session"},
+    "douyin": {"access_token": "sandbox:demo-access", "refresh_token": "sandbox:demo-r"},
+}
 
 
 def kit_for(tmp_path: Path) -> OrderKit:
     shops = [
-        {"id": f"{code}-shop", "channel": code, "endpoint": "sandbox", "app_key": "sandbox-app",
-         "app_secret": "sandbox:demo-secret", **TOKENS[code],
-         "settings": {"initial_lookback_hours": 1, "calls_per_second": 1000, "burst": 1000,
-                      "sandbox": {"orders": 0, "seed": 1, "start": NOW - timedelta(hours=1),
-                                  "end": NOW}}}
+        {
+            "id": f"{code}-shop",
+            "channel": code,
+            "endpoint": "sandbox",
+            "app_key": "sandbox-app",
+            "app_secret": "sandbox:demo-secret",
+            **TOKENS[code],
+            "settings": {
+                "initial_lookback_hours": 1,
+                "calls_per_second": 1000,
+                "burst": 1000,
+                "sandbox": {"orders": 0, "seed": 1, "start": NOW - timedelta(hours=1), "end": NOW},
+            },
+        }
         for code in ("taobao", "douyin")
     ]
-    return make_kit(tmp_path, [("taobao", taobao), ("douyin", douyin)], shops=shops,
-                    clock=FakeClock(NOW))
+    return make_kit(
+        tmp_path, [("taobao", taobao), ("douyin", douyin)], shops=shops, clock=FakeClock(NOW)
+    )
 
 
 def walk(kit: OrderKit, code: str) -> list[Lifecycle]:
@@ -57,15 +69,24 @@ def walk(kit: OrderKit, code: str) -> list[Lifecycle]:
     order = look()  # paid
     stored = kit.get(order)
     for step in (Lifecycle.APPROVED, Lifecycle.ALLOCATED):  # orderkit's own moves
-        stored = kit.transition(order, step, actor="test", reason="pipeline",
-                                expected_version=stored.version)
-    shipment = Shipment(shipment_id=f"{external_id}-1", courier="zto", waybill="73100000000123",
-                        lines=[ShipmentLine(line_id=line.line_id, quantity=line.quantity)
-                               for line in order.lines])
+        stored = kit.transition(
+            order, step, actor="test", reason="pipeline", expected_version=stored.version
+        )
+    shipment = Shipment(
+        shipment_id=f"{external_id}-1",
+        courier="zto",
+        waybill="73100000000123",
+        lines=[ShipmentLine(line_id=line.line_id, quantity=line.quantity) for line in order.lines],
+    )
     result = kit.host.ship_order(kit.sync_engine.runtime.context(shop), stored.order, shipment)
     assert result.accepted, result
-    kit.transition(order, Lifecycle.SHIPPED, actor="orderkit", reason="tracking accepted",
-                   expected_version=stored.version)
+    kit.transition(
+        order,
+        Lifecycle.SHIPPED,
+        actor="orderkit",
+        reason="tracking accepted",
+        expected_version=stored.version,
+    )
     look()  # tracking uploaded
     if hasattr(box, "scan"):
         box.scan(external_id)  # the courier scans the parcel (Douyin reports it)
