@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from orderkit.address.types import AddressRequest, AddressResult
+    from orderkit.couriers import CourierRuntime
     from orderkit.models import Lifecycle, Order
     from orderkit.process import Processor, ProcessOutcome
+    from orderkit.ship import ShipOutcome, Shipper
     from orderkit.specs import Sandbox
     from orderkit.status.mapping import StatusResult
     from orderkit.store import (
@@ -58,6 +60,8 @@ class OrderKit:
         self._store: Store | None = None
         self._sync: SyncEngine | None = None
         self._processor: Processor | None = None
+        self._shipper: Shipper | None = None
+        self._couriers: CourierRuntime | None = None
 
     @classmethod
     def from_config(
@@ -264,6 +268,53 @@ class OrderKit:
     def release(self, order: str | Order, *, reason: str, actor: str) -> StoredOrder:
         """Release an on-hold order by hand (``orderkit release ORDER --reason``)."""
         return self.processor.release(self._order_id(order), actor=actor, reason=reason)
+
+    # -- fulfilment ---------------------------------------------------------------
+
+    @property
+    def shipper(self) -> Shipper:
+        if self._shipper is None:
+            from orderkit.ship import Shipper
+
+            self._shipper = Shipper(self)
+        return self._shipper
+
+    @property
+    def couriers(self) -> CourierRuntime:
+        """Courier accounts from the config's ``couriers:`` (``book_pickup``)."""
+        if self._couriers is None:
+            from orderkit.couriers import CourierRuntime
+
+            self._couriers = CourierRuntime(self)
+        return self._couriers
+
+    def ship(
+        self,
+        order: str | Order,
+        *,
+        shipment: str | None = None,
+        courier: str,
+        waybill: str,
+        actor: str,
+    ) -> ShipOutcome:
+        """The ERP's warehouse printed a waybill: record it and upload it to the
+        channel. The order becomes ``shipped`` only when the channel accepts;
+        a refusal leaves the shipment ``upload_failed`` with the platform's
+        error; a transient failure is retried by ``orderkit run``.
+
+        :param shipment: the shipment id (optional when the order has one).
+        :raises ShipError: unknown shipment, finished order, or a different
+            waybill the channel already accepted.
+        """
+        return self.shipper.ship(
+            self._order_id(order), shipment=shipment, courier=courier, waybill=waybill, actor=actor
+        )
+
+    def book_pickup(self, order: str | Order, shipment: str, *, actor: str) -> ShipOutcome:
+        """Book the shipment's courier through its plugin (``book_pickup``),
+        falling back to the courier's backups, then record and upload the
+        waybill. If no courier books it, the shipment waits in ``manual_entry``."""
+        return self.shipper.book(self._order_id(order), shipment, actor=actor)
 
     # -- channels ---------------------------------------------------------------
 

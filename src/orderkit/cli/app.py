@@ -14,7 +14,9 @@ from orderkit.cli import (
     init_cmd,
     plugins_cmd,
     rules_cmd,
+    run_cmd,
     sandbox_cmd,
+    ship_cmd,
     sync_cmd,
 )
 
@@ -34,6 +36,8 @@ app.add_typer(db_cmd.app, name="db")
 app.command("explain")(explain_cmd.explain)
 app.add_typer(deadletters_cmd.app, name="deadletters")
 app.command("sync")(sync_cmd.sync)
+app.command("run")(run_cmd.run)
+app.command("ship")(ship_cmd.ship)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("release")(rules_cmd.release)
 app.command("simulate")(rules_cmd.simulate)

@@ -173,6 +173,11 @@ class PluginHost:
         )
         return result
 
+    def can_ship(self, channel: str) -> bool:
+        """True when the channel's plugin uploads tracking numbers (``ship_order``)."""
+        owner = self.channels[channel].plugin
+        return any(impl.plugin is owner for impl in self.pm.hook.ship_order.get_hookimpls())
+
     def can_refresh(self, channel: str) -> bool:
         owner = self.channels[channel].plugin
         return any(

@@ -67,6 +67,7 @@ class Processor:
                 )
             skip = self._skip_reason(stored)
             if skip is not None:
+                self._kit.store.db.run(partial(self._mark_decided, order_id, stored.version))
                 return ProcessOutcome(order_id, "skipped", stored.lifecycle.value, skip)
             order = clean_receiver(self._kit, stored.order)
             context = gather_context(self._kit, self.rules, order)
@@ -103,7 +104,7 @@ class Processor:
                 update={"status": axes, "hold_reasons": [*order.hold_reasons, hold]}
             )
 
-        self._kit.store.orders.change(
+        held = self._kit.store.orders.change(
             order_id,
             mutate,
             actor=actor,
@@ -112,7 +113,18 @@ class Processor:
             kind="processed:held",
             to_state=Lifecycle.ON_HOLD,
         )
+        self._kit.store.db.run(partial(self._mark_decided, order_id, held.version))
         return ProcessOutcome(order_id, "held", Lifecycle.ON_HOLD.value, why, holds=["stock_short"])
+
+    def _mark_decided(self, order_id: str, version: int, conn: sa.Connection) -> None:
+        """Remember the version decided, so ``orderkit run`` picks the order up
+        again only when it changes (or its hold time is over)."""
+        o = self._kit.store.tables.orders
+        conn.execute(
+            o.update()
+            .where(o.c.id == order_id, o.c.version == version)
+            .values(decided_version=version)
+        )
 
     def _skip_reason(self, stored: StoredOrder) -> str | None:
         order = stored.order
@@ -270,6 +282,7 @@ class Processor:
             hold_until=hold_until,
             detail={"traces": traces, "explain": words},
         )
+        self._mark_decided(oid, stored.version + 1, conn)
         gift_rules = {
             line.line_id: line.line_id.split(":")[1]
             for line in final.lines

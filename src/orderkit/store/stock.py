@@ -232,10 +232,15 @@ class Stock:
                 .values(state=state, updated_at=now)
             ).rowcount
             if moved == 1:
+                # shipped goods left the shelf: take them off ``available`` too, so
+                # they are not offered again before the ERP's next stock refresh
+                gone = row.quantity if state == "consumed" else 0
                 conn.execute(
                     b.update()
                     .where(b.c.sku == row.sku, b.c.warehouse == row.warehouse)
-                    .values(reserved=b.c.reserved - row.quantity)
+                    .values(
+                        reserved=b.c.reserved - row.quantity, available=b.c.available - gone
+                    )
                 )
                 released += 1
         return released

@@ -141,8 +141,12 @@ class SyncEngine:
         *,
         until: datetime | None = None,
         on_window: Callable[[SyncReport, SyncWindow, int], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> SyncReport:
         """Fetch and ingest everything modified since the shop's watermark.
+
+        ``stop()`` is asked after each window: a graceful shutdown ends the
+        pass at a window boundary, where the cursor is exact.
 
         :raises ShopLeased: another worker holds the shop.
         :raises SyncError: the pass stopped (auth, persistent errors); the
@@ -178,6 +182,8 @@ class SyncEngine:
                 report.watermark_after = window.end
                 if on_window is not None:
                     on_window(report, window, len(planned) - index - 1)
+                if stop is not None and stop():
+                    break
         except (ChannelAuthError, SyncError, ChannelResponseError, ChannelRateLimited) as exc:
             error = f"{type(exc).__name__}: {exc}"
             report.error = error
@@ -201,6 +207,18 @@ class SyncEngine:
             problems=report.problems,
         )
         return report
+
+    def refresh_if_due(self, shop_id: str) -> bool:
+        """Refresh the shop's token when it expires within the channel's
+        ``refresh_ahead`` (the run loop's credentials job). True if refreshed.
+
+        :raises ChannelAuthError: the platform refused: the seller must re-authorise.
+        """
+        shop = self.runtime.shop(shop_id)
+        spec = self._kit.host.channel(shop.channel)
+        report = SyncReport(shop_id=shop_id, channel=shop.channel)
+        self._ensure_fresh_credentials(self.runtime.context(shop_id), spec.refresh_ahead, report)
+        return report.refreshed > 0
 
     def _lookback(self, settings: object) -> timedelta:
         hours = getattr(settings, "get", lambda *_: None)("initial_lookback_hours", None)

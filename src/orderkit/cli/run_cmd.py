@@ -1,0 +1,82 @@
+"""``orderkit run [--once]``: the jobs of a day, until stopped (or until
+nothing is left to do with ``--once``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from orderkit.cli.common import ConfigOption, console, err_console, load_kit
+
+
+def run(
+    once: bool = typer.Option(
+        False, "--once", help="Do everything that can be done now, then exit."
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Sync shops, process orders, release timed holds, refresh tokens and stock,
+    upload tracking numbers, run monitors and deliver notifications.
+
+    SIGINT/SIGTERM finish the current unit of work and stop. Several runners
+    may share a PostgreSQL or MySQL database; SQLite allows one.
+    """
+    from orderkit.logs import configure_logging
+    from orderkit.run import Job, JobOutcome, Runner, RunnerBusy
+
+    kit = load_kit(config)
+    terminal = sys.stdout.isatty()
+    if not terminal:
+        # no one is watching: structured lines for the log collector
+        configure_logging(fmt="json", level=kit.config.logging.level)
+
+    def on_job(job: Job, outcome: JobOutcome) -> None:
+        if not terminal:
+            return
+        if outcome.error:
+            console.print(f"[red]✗ {job.name}[/]: {outcome.error}", highlight=False)
+        elif outcome.result is not None and (outcome.result.done or outcome.result.note):
+            console.print(f"[green]✓ {job.name}[/]: {outcome.result.note}", highlight=False)
+
+    runner = Runner(kit, on_job=on_job)
+    runner.install_signal_handlers()
+    try:
+        if once:
+            with console.status("orderkit run --once", spinner="dots") if terminal else _Null():
+                report = runner.run_once()
+        else:
+            if terminal:
+                console.print(f"orderkit run: {len(runner.jobs)} jobs; Ctrl-C stops after the "
+                              "current unit of work")  # fmt: skip
+            report = runner.run_forever()
+    except RunnerBusy as exc:
+        err_console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(2) from None
+    table = Table(title=f"orderkit run: {report.passes} pass(es)" + (
+        " (stopped)" if report.stopped else ""))  # fmt: skip
+    for column in ("job", "done", "failed", "last error"):
+        table.add_column(column)
+    for job in runner.jobs:
+        done, failed = report.done.get(job.name, 0), report.failed.get(job.name, 0)
+        error = report.errors.get(job.name, "")
+        table.add_row(job.name, str(done), str(failed), error[:120])
+    if terminal:
+        console.print(table)
+    else:
+        print(
+            f"run: passes={report.passes} done={sum(report.done.values())} "
+            f"failed={sum(report.failed.values())} stopped={report.stopped}"
+        )
+    if report.errors and once:
+        raise typer.Exit(1)
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,187 @@
+"""The ``shipments`` table: one row per (order, shipment) once a waybill is
+known, saying whether the tracking number reached the channel.
+
+States:
+
+- ``booked``: waybill recorded, upload to the channel due (or being retried);
+- ``uploaded``: the channel accepted it (only then is the order ``shipped``);
+- ``upload_failed``: the channel refused it; a person must act;
+- ``manual_entry``: no courier would book it; a person must enter a waybill.
+
+Claiming a due row is one conditional UPDATE that pushes ``next_attempt_at``
+forward, so two workers (or the ERP's ``kit.ship`` and the run loop) never
+upload one shipment at the same time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from orderkit.store.db import aware, utcnow_naive
+from orderkit.store.schema import Tables
+
+BOOKED = "booked"
+UPLOADED = "uploaded"
+UPLOAD_FAILED = "upload_failed"
+MANUAL_ENTRY = "manual_entry"
+
+#: How long a claimed upload is kept from other workers.
+CLAIM = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ShipmentRow:
+    order_id: str
+    shipment_id: str
+    channel: str
+    shop_id: str
+    courier: str | None
+    waybill: str | None
+    state: str
+    attempts: int
+    waybill_at: datetime | None
+    uploaded_at: datetime | None
+    next_attempt_at: datetime | None
+    error_code: str | None
+    last_error: str | None
+
+
+class ShipmentRows:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables.shipments
+
+    def get(self, conn: sa.Connection, order_id: str, shipment_id: str) -> ShipmentRow | None:
+        t = self._t
+        row = conn.execute(
+            sa.select(t).where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
+        ).first()
+        return _row(row) if row is not None else None
+
+    def of_order(self, conn: sa.Connection, order_id: str) -> list[ShipmentRow]:
+        t = self._t
+        rows = conn.execute(
+            sa.select(t).where(t.c.order_id == order_id).order_by(t.c.shipment_id)
+        ).all()
+        return [_row(r) for r in rows]
+
+    def record(
+        self,
+        conn: sa.Connection,
+        *,
+        order_id: str,
+        shipment_id: str,
+        channel: str,
+        shop_id: str,
+        courier: str | None,
+        waybill: str | None,
+        state: str,
+        actor: str,
+        now: datetime,
+        claim_until: datetime | None,
+        error: str | None = None,
+    ) -> None:
+        """Insert or overwrite the row (a new waybill starts a fresh upload)."""
+        t = self._t
+        values = {
+            "channel": channel,
+            "shop_id": shop_id,
+            "courier": courier,
+            "waybill": waybill,
+            "state": state,
+            "actor": actor,
+            "waybill_at": utcnow_naive(now) if waybill else None,
+            "uploaded_at": None,
+            "attempts": 0,
+            "next_attempt_at": utcnow_naive(claim_until) if claim_until else None,
+            "error_code": None,
+            "last_error": error,
+            "updated_at": utcnow_naive(now),
+        }
+        updated = conn.execute(
+            t.update()
+            .where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
+            .values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(t.insert().values(order_id=order_id, shipment_id=shipment_id, **values))
+
+    def claim(self, conn: sa.Connection, order_id: str, shipment_id: str, now: datetime) -> bool:
+        """Take a due ``booked`` row for one upload attempt."""
+        t = self._t
+        at = utcnow_naive(now)
+        return bool(
+            conn.execute(
+                t.update()
+                .where(
+                    t.c.order_id == order_id,
+                    t.c.shipment_id == shipment_id,
+                    t.c.state == BOOKED,
+                    sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= at),
+                )
+                .values(next_attempt_at=utcnow_naive(now + CLAIM), updated_at=at)
+            ).rowcount
+        )
+
+    def due(self, conn: sa.Connection, now: datetime, limit: int) -> list[tuple[str, str]]:
+        t = self._t
+        at = utcnow_naive(now)
+        rows = conn.execute(
+            sa.select(t.c.order_id, t.c.shipment_id)
+            .where(
+                t.c.state == BOOKED,
+                sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= at),
+            )
+            .order_by(t.c.next_attempt_at, t.c.order_id, t.c.shipment_id)
+            .limit(limit)
+        ).all()
+        return [(r.order_id, r.shipment_id) for r in rows]
+
+    def finish(
+        self,
+        conn: sa.Connection,
+        order_id: str,
+        shipment_id: str,
+        *,
+        state: str,
+        now: datetime,
+        retry_at: datetime | None = None,
+        error_code: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        t = self._t
+        at = utcnow_naive(now)
+        conn.execute(
+            t.update()
+            .where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
+            .values(
+                state=state,
+                attempts=t.c.attempts + 1,
+                uploaded_at=at if state == UPLOADED else None,
+                next_attempt_at=utcnow_naive(retry_at) if retry_at else None,
+                error_code=error_code,
+                last_error=(error or "")[:2000] or None,
+                updated_at=at,
+            )
+        )
+
+
+def _row(r: sa.Row[tuple[object, ...]]) -> ShipmentRow:
+    m = r._mapping
+    return ShipmentRow(
+        order_id=m["order_id"],
+        shipment_id=m["shipment_id"],
+        channel=m["channel"],
+        shop_id=m["shop_id"],
+        courier=m["courier"],
+        waybill=m["waybill"],
+        state=m["state"],
+        attempts=int(m["attempts"] or 0),
+        waybill_at=aware(m["waybill_at"]),
+        uploaded_at=aware(m["uploaded_at"]),
+        next_attempt_at=aware(m["next_attempt_at"]),
+        error_code=m["error_code"],
+        last_error=m["last_error"],
+    )

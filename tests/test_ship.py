@@ -1,0 +1,212 @@
+"""``kit.ship``: a waybill is recorded, uploaded to the channel, and the order
+is ``shipped`` only when the channel accepted it; refusals stay visible,
+transient failures are retried by the run loop's upload job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from orderkit import hookimpl
+from orderkit.clock import FakeClock, RecordingSleeper
+from orderkit.errors import ChannelResponseError
+from orderkit.kit import OrderKit
+from orderkit.models import Lifecycle, Order, Shipment, ShipmentLine, ShipmentStatus, StatusAxes
+from orderkit.ship import ShipError
+from orderkit.specs import ShipResult, ShopContext
+from orderkit.store import StockLevel
+
+from .conftest import kit_config, make_order_payload
+from .fake_channel import CODE, FakeChannel
+
+SHOP = "fs"
+
+
+class ScriptedShipping(FakeChannel):
+    """The fake channel, answering uploads from a script (default: accept)."""
+
+    def __init__(self) -> None:
+        self.answers: list[ShipResult | Exception] = []
+        self.uploads: list[tuple[str, str, str | None]] = []
+
+    @hookimpl
+    def ship_order(self, shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:
+        self.uploads.append((order.external_id, shipment.shipment_id, shipment.waybill))
+        answer = self.answers.pop(0) if self.answers else ShipResult(accepted=True)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture()
+def channel() -> ScriptedShipping:
+    return ScriptedShipping()
+
+
+@pytest.fixture()
+def skit(db_url: str, table_prefix: str, channel: ScriptedShipping) -> Iterator[OrderKit]:
+    clock = FakeClock()
+    shop = {
+        "id": SHOP,
+        "channel": CODE,
+        "endpoint": "http://127.0.0.1:9",  # never called: the scripted plugin answers
+        "app_key": "k",
+        "app_secret": "sandbox:s",
+        "session": "sandbox:t",
+    }
+    kit = OrderKit.from_config(
+        kit_config(db_url, table_prefix, shops=[shop]),
+        plugins=[(CODE, channel)],
+        entrypoints=False,
+        clock=clock,
+        sleeper=RecordingSleeper(clock),
+    )
+    kit.upgrade_database()
+    yield kit
+    if kit.engine is not None:
+        kit.engine.dispose()
+
+
+def allocated(kit: OrderKit, external_id: str = "T1", parcels: int = 1) -> str:
+    """An order of the fake channel, allocated into ``parcels`` shipments with stock reserved."""
+    lines = [
+        {"line_id": str(n), "sku": f"SKU{n}", "quantity": 1, "unit_price": 10000}
+        for n in range(1, parcels + 1)
+    ]
+    payload = make_order_payload(
+        channel=CODE,
+        shop_id=SHOP,
+        external_id=external_id,
+        lines=lines,
+        amounts={"goods_total": 10000 * parcels, "paid": 10000 * parcels},
+    )
+    kit.ingest([payload])
+    ref = f"{SHOP}/{external_id}"
+    stored = kit.get(ref)
+    shipments = [
+        Shipment(
+            shipment_id=f"p{n}",
+            warehouse="HZ",
+            lines=[ShipmentLine(line_id=str(n), quantity=1)],
+            courier="zto",
+        )
+        for n in range(1, parcels + 1)
+    ]
+
+    def allocate(order: Order) -> Order:
+        axes = (order.status or StatusAxes(lifecycle=Lifecycle.PAID)).model_copy(
+            update={"lifecycle": Lifecycle.ALLOCATED}
+        )
+        return order.model_copy(update={"shipments": shipments, "status": axes})
+
+    kit.update(
+        ref, allocate, actor="system:test", reason="allocated", expected_version=stored.version
+    )
+    kit.store.stock.refresh([StockLevel(f"SKU{n}", "HZ", 10) for n in range(1, parcels + 1)])
+    assert kit.reserve_stock(ref, [(str(n), f"SKU{n}", "HZ", 1) for n in range(1, parcels + 1)])
+    return stored.order.id or ""
+
+
+def topics(kit: OrderKit, order_id: str) -> list[str]:
+    box = kit.store.tables.outbox
+    with kit.store.db.transaction() as conn:
+        return sorted(
+            conn.execute(sa.select(box.c.topic).where(box.c.order_id == order_id)).scalars()
+        )
+
+
+def test_accepted_upload_ships_the_order_once(skit: OrderKit, channel: ScriptedShipping) -> None:
+    oid = allocated(skit)
+    outcome = skit.ship(oid, courier="zto", waybill="ZT7730001", actor="user:wh-1")
+    assert outcome.uploaded
+    stored = skit.get(oid)
+    assert stored.lifecycle is Lifecycle.SHIPPED
+    assert stored.order.shipments[0].status is ShipmentStatus.SHIPPED
+    assert stored.order.shipments[0].waybill == "ZT7730001"
+    kinds = [e.kind for e in skit.timeline(oid)]
+    assert kinds[-2:] == ["waybill", "tracking_uploaded"]
+    assert [e.actor for e in skit.timeline(oid)][-2] == "user:wh-1"
+    assert {"order.shipped", "shipment.booked", "shipment.uploaded"} <= set(topics(skit, oid))
+    assert "shipment.upload_failed" not in topics(skit, oid)
+    # the reservation left the shelf with the parcel
+    balance = skit.store.stock.balances(["SKU1"])[("SKU1", "HZ")]
+    assert (balance.available, balance.reserved) == (9, 0)
+
+    again = skit.ship(oid, courier="zto", waybill="ZT7730001", actor="user:wh-1")
+    assert again.uploaded and len(channel.uploads) == 1  # recorded once, uploaded once
+    assert skit.get(oid).version == stored.version
+
+    with pytest.raises(ShipError, match="already accepted waybill ZT7730001"):
+        skit.ship(oid, courier="zto", waybill="ZT9999999", actor="user:wh-2")
+
+
+def test_a_refusal_is_visible_and_never_shipped(skit: OrderKit, channel: ScriptedShipping) -> None:
+    oid = allocated(skit)
+    channel.answers = [
+        ShipResult(accepted=False, error_code="isv.logistics-invalid", error_message="运单号不合法")
+    ]
+    outcome = skit.ship(oid, courier="zto", waybill="BAD", actor="user:wh-1")
+    assert outcome.state == "upload_failed"
+    assert outcome.error_code == "isv.logistics-invalid"
+    stored = skit.get(oid)
+    assert stored.lifecycle is Lifecycle.ALLOCATED  # not a pretend "shipped"
+    assert stored.order.shipments[0].status is ShipmentStatus.UPLOAD_FAILED
+    assert "shipment.upload_failed" in topics(skit, oid)
+    assert skit.timeline(oid)[-1].kind == "tracking_refused"
+    assert "运单号不合法" in (skit.timeline(oid)[-1].reason or "")
+    # the run loop does not retry a refusal on its own: a person must act
+    skit.clock.advance(7200)  # type: ignore[attr-defined]
+    assert skit.shipper.upload_due() == 0
+
+    fixed = skit.ship(oid, courier="zto", waybill="ZT7730002", actor="user:wh-1")
+    assert fixed.uploaded and skit.get(oid).lifecycle is Lifecycle.SHIPPED
+
+
+def test_transient_failures_are_retried_later_by_the_run_loop(
+    skit: OrderKit, channel: ScriptedShipping
+) -> None:
+    oid = allocated(skit)
+    down = ChannelResponseError("502", channel=CODE, code="502", transient=True)
+    channel.answers = [down, down, down]
+    outcome = skit.ship(oid, courier="zto", waybill="ZT7730003", actor="user:wh-1")
+    assert outcome.state == "booked" and outcome.retry_at is not None
+    assert len(channel.uploads) == 3  # retried in-line first
+    assert skit.get(oid).lifecycle is Lifecycle.ALLOCATED
+    assert skit.shipper.upload_due() == 0  # not due yet
+    clock: Any = skit.clock
+    clock.advance(120)
+    assert skit.shipper.upload_due() == 1
+    assert skit.get(oid).lifecycle is Lifecycle.SHIPPED
+    assert len(channel.uploads) == 4
+
+
+def test_split_shipments_ship_the_order_when_the_last_is_accepted(skit: OrderKit) -> None:
+    oid = allocated(skit, parcels=2)
+    with pytest.raises(ShipError, match="say which one"):
+        skit.ship(oid, courier="zto", waybill="ZT1", actor="user:wh-1")
+    skit.ship(oid, shipment="p1", courier="zto", waybill="ZT1", actor="user:wh-1")
+    assert skit.get(oid).lifecycle is Lifecycle.PARTIALLY_SHIPPED
+    skit.ship(oid, shipment="p2", courier="sf", waybill="SF1", actor="user:wh-1")
+    stored = skit.get(oid)
+    assert stored.lifecycle is Lifecycle.SHIPPED
+    assert [(s.courier, s.waybill) for s in stored.order.shipments] == [
+        ("zto", "ZT1"),
+        ("sf", "SF1"),
+    ]
+
+
+def test_a_channel_without_uploads_records_the_waybill(skit: OrderKit) -> None:
+    skit.ingest([make_order_payload(external_id="OWN1")])
+    outcome = skit.ship("own-mini/OWN1", courier="sf", waybill="SF100", actor="user:wh-1")
+    assert outcome.uploaded
+    assert skit.get("own-mini/OWN1").lifecycle is Lifecycle.SHIPPED
+
+
+def test_a_finished_order_cannot_be_shipped(skit: OrderKit) -> None:
+    skit.ingest([make_order_payload(external_id="C1", platform_status={"status": "CANCELLED"})])
+    with pytest.raises(ShipError, match="nothing to ship"):
+        skit.ship("own-mini/C1", courier="sf", waybill="SF1", actor="user:x")
