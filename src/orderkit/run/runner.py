@@ -147,8 +147,8 @@ class Runner:
                 for job in self.jobs:
                     if self.stopping():
                         break
-                    if not first and not job.repeat:
-                        continue
+                    if not first and (not job.repeat or job.name in report.errors):
+                        continue  # refreshes run once; a failed job waits for its next turn
                     outcome = self._run_job(job, due_only=False)
                     report.add(outcome)
                     if outcome.result is not None:
