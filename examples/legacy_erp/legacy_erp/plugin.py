@@ -1,5 +1,6 @@
 # ruff: noqa: SIM300  (the ERP's upper-case column names are not constants)
-"""The ERP as an orderkit plugin: ``persist_order`` and ``stock_levels``.
+"""The ERP as an orderkit plugin: ``persist_order``, ``stock_levels`` and its
+warehouse's waybill printing as a job of ``orderkit run`` (``register_jobs``).
 
 Two ways to plug it in:
 
@@ -17,17 +18,20 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from legacy_erp.mapping import erp_order_number, header_values, line_values, order_key
 from legacy_erp.schema import KC_KCB, XS_DDMX, XS_DDZB
+from legacy_erp.warehouse import print_waybills, write_shipping_notes
 from orderkit import hookimpl
 from orderkit.errors import PluginError
 from orderkit.models import Order
+from orderkit.specs import JobSpec
 from orderkit.store import StockLevel
 
 NAME = "legacy_erp"
@@ -59,6 +63,7 @@ def write_order(connection: sa.Connection, order: Order) -> int:
         connection.execute(h.update().where(h.c.DDID == ddid).values(**values))
         connection.execute(m.delete().where(m.c.DDID == ddid))
     connection.execute(m.insert(), [{**row, "DDID": ddid} for row in line_values(order)])
+    write_shipping_notes(connection, int(ddid), order)
     return int(ddid)
 
 
@@ -105,6 +110,20 @@ class LegacyErpPlugin:
     def stock_levels(self, skus: Sequence[str] | None) -> list[StockLevel]:
         with _reading(self._bind) as connection:
             return read_stock(connection, skus)
+
+    @hookimpl
+    def register_jobs(self, register: Callable[[JobSpec], None]) -> None:
+        # the warehouse prints waybills for allocated orders every minute
+        bind = self._bind
+        if isinstance(bind, sa.Engine):
+            register(
+                JobSpec(
+                    name="legacy_erp.print-waybills",
+                    interval=timedelta(minutes=1),
+                    run=lambda kit: print_waybills(kit, bind),
+                    description="打单: waybills for 已配货 orders",
+                )
+            )
 
 
 # -- module-level hookimpls, for the installed entry point ----------------------

@@ -103,6 +103,23 @@ KC_KCB = sa.Table(
     mysql_charset="utf8mb4",
 )
 
+CK_FHD = sa.Table(
+    "CK_FHD",
+    metadata,
+    sa.Column("FHID", sa.Integer, primary_key=True, autoincrement=True, comment="发货单ID"),
+    sa.Column("DDID", sa.Integer, nullable=False, comment="订单ID"),
+    sa.Column("BGH", sa.String(64), nullable=False, comment="包裹号"),
+    sa.Column("CKDM", sa.String(20), comment="仓库代码"),
+    sa.Column("KDGS", sa.String(20), comment="快递公司"),
+    sa.Column("YDH", sa.String(64), comment="运单号"),
+    # 0 printed, 1 tracking accepted by the platform, 2 platform refused it
+    sa.Column("SCZT", sa.String(1), nullable=False, server_default="0", comment="上传状态"),
+    sa.Column("DYSJ", sa.DateTime, server_default=sa.func.current_timestamp(), comment="打印时间"),
+    sa.UniqueConstraint("DDID", "BGH", name="UQ_CK_FHD_BGH"),
+    comment="发货单",
+    mysql_charset="utf8mb4",
+)
+
 #: 订单状态: the ERP's own status codes (its screens and reports filter on them).
 ORDER_STATUS_NAMES = {
     "00": "待付款",
@@ -123,7 +140,7 @@ ORDER_STATUS_NAMES = {
 REFUND_STATUS_NAMES = {"0": "无", "1": "退款中", "2": "部分退款", "3": "已退款", "4": "拒绝退款"}
 
 #: The ERP's own tables, by name.
-ERP_TABLES = (XS_DDZB.name, XS_DDMX.name, KC_KCB.name)
+ERP_TABLES = (XS_DDZB.name, XS_DDMX.name, KC_KCB.name, CK_FHD.name)
 
 
 def create_erp_schema(engine: sa.Engine) -> None:

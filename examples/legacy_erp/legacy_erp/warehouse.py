@@ -1,0 +1,65 @@
+# ruff: noqa: SIM300  (the ERP's upper-case column names are not constants)
+"""The ERP's warehouse: 打单 (printing waybills) and the 发货单 it keeps.
+
+``print_waybills`` is the ERP's job in ``orderkit run``: every order the ERP
+shows as 已配货 (allocated) gets a waybill from its courier through orderkit
+(``kit.book_pickup``), which records it and uploads the tracking number to the
+platform. The 发货单 rows are written by ``persist_order`` from the order's
+shipments, inside orderkit's transaction, so they never disagree with it even
+when a run is killed halfway.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from legacy_erp.mapping import ORDER_STATUS
+from legacy_erp.schema import CK_FHD, XS_DDZB
+from orderkit.models import Lifecycle, Order, ShipmentStatus
+
+ACTOR = "legacy_erp:warehouse"
+#: Shipment status -> 上传状态.
+UPLOAD_STATUS = {ShipmentStatus.SHIPPED: "1", ShipmentStatus.UPLOAD_FAILED: "2"}
+
+
+def write_shipping_notes(connection: sa.Connection, ddid: int, order: Order) -> None:
+    """Upsert one 发货单 per shipment that has a waybill."""
+    for shipment in order.shipments:
+        if not shipment.waybill:
+            continue
+        values = {
+            "CKDM": shipment.warehouse,
+            "KDGS": (shipment.courier or "").upper()[:20],
+            "YDH": shipment.waybill,
+            "SCZT": UPLOAD_STATUS.get(shipment.status, "0"),
+        }
+        where = (CK_FHD.c.DDID == ddid, CK_FHD.c.BGH == shipment.shipment_id)
+        if not connection.execute(CK_FHD.update().where(*where).values(**values)).rowcount:
+            connection.execute(
+                CK_FHD.insert().values(DDID=ddid, BGH=shipment.shipment_id, **values)
+            )
+
+
+def print_waybills(kit: Any, bind: sa.Engine | sa.Connection, *, limit: int = 500) -> int:
+    """打单 for allocated orders; returns how many shipments got a waybill."""
+    h = XS_DDZB
+    allocated = ORDER_STATUS[Lifecycle.ALLOCATED]
+    query = (
+        sa.select(h.c.DPDM, h.c.WBDH).where(h.c.DDZT == allocated).order_by(h.c.DDID).limit(limit)
+    )
+    if isinstance(bind, sa.Engine):
+        with bind.connect() as connection:
+            refs = [f"{row.DPDM}/{row.WBDH}" for row in connection.execute(query)]
+    else:
+        refs = [f"{row.DPDM}/{row.WBDH}" for row in bind.execute(query)]
+    printed = 0
+    for ref in refs:
+        order = kit.get(ref).order
+        for shipment in order.shipments:
+            if shipment.waybill or not shipment.courier:
+                continue
+            outcome = kit.book_pickup(ref, shipment.shipment_id, actor=ACTOR)
+            printed += int(outcome.waybill is not None)
+    return printed
