@@ -157,6 +157,14 @@ def ship_job(kit: OrderKit, interval: timedelta) -> Job:
     return Job("ship", interval, work, description="tracking numbers to the channels")
 
 
+def book_job(kit: OrderKit, interval: timedelta) -> Job:
+    def work(stop: Stop, renew: Renew) -> JobResult:
+        booked = kit.shipper.book_due(stop=stop)
+        return JobResult(done=booked, note=f"{booked} waybills booked")
+
+    return Job("book", interval, work, description="courier waybills for allocated orders")
+
+
 def plugin_job(kit: OrderKit, name: str, interval: timedelta, run: Callable[[object], int]) -> Job:
     def work(stop: Stop, renew: Renew) -> JobResult:
         done = int(run(kit) or 0)
@@ -210,6 +218,8 @@ def day_jobs(kit: OrderKit) -> list[Job]:
     ]
     for name, (_plugin, spec) in sorted(kit.host.jobs().items()):
         jobs.append(plugin_job(kit, name, spec.interval, spec.run))
+    if run.book_pickups:
+        jobs.append(book_job(kit, timedelta(seconds=run.ship_every)))
     jobs.append(ship_job(kit, timedelta(seconds=run.ship_every)))
     jobs.append(monitors_job(kit, timedelta(seconds=run.monitors_every)))
     jobs.append(notify_job(kit, timedelta(seconds=run.notify_every)))

@@ -12,11 +12,8 @@ once by a runner on the same host that sees the holder's process is gone.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from orderkit._process import holder_is_dead, process_owner
 from orderkit.errors import OrderKitError
 from orderkit.run.jobs import Job, JobResult, day_jobs
 from orderkit.run.leases import JobLeases
@@ -71,24 +69,7 @@ class RunReport:
 
 
 def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _holder_is_dead(owner: str) -> bool:
-    """True for a lease held by a process of this host that no longer exists."""
-    parts = owner.split(":")
-    if len(parts) < 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
-        return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return process_owner()
 
 
 class Runner:
@@ -220,7 +201,7 @@ class Runner:
         if self.leases.acquire(name, self.owner, now, self.ttl, due_only=due_only):
             return True
         holder = self.leases.holder(name, now)
-        if holder is not None and _holder_is_dead(holder):
+        if holder is not None and holder_is_dead(holder):
             log.warning("run.lease_taken_over", job=name, dead_owner=holder)
             self.leases.release(name, holder)
             return self.leases.acquire(name, self.owner, now, self.ttl, due_only=due_only)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from orderkit._process import holder_is_dead, process_owner
 from orderkit.store.db import aware, utcnow_naive
 from orderkit.store.schema import Tables
 
@@ -52,6 +53,10 @@ class ShipmentRow:
 class ShipmentRows:
     def __init__(self, tables: Tables) -> None:
         self._t = tables.shipments
+
+    @property
+    def table(self) -> sa.Table:
+        return self._t
 
     def get(self, conn: sa.Connection, order_id: str, shipment_id: str) -> ShipmentRow | None:
         t = self._t
@@ -96,6 +101,7 @@ class ShipmentRows:
             "uploaded_at": None,
             "attempts": 0,
             "next_attempt_at": utcnow_naive(claim_until) if claim_until else None,
+            "claimed_by": process_owner() if claim_until else None,
             "error_code": None,
             "last_error": error,
             "updated_at": utcnow_naive(now),
@@ -121,9 +127,36 @@ class ShipmentRows:
                     t.c.state == BOOKED,
                     sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= at),
                 )
-                .values(next_attempt_at=utcnow_naive(now + CLAIM), updated_at=at)
+                .values(
+                    next_attempt_at=utcnow_naive(now + CLAIM),
+                    claimed_by=process_owner(),
+                    updated_at=at,
+                )
             ).rowcount
         )
+
+    def reclaim_dead(self, conn: sa.Connection, now: datetime) -> int:
+        """Make uploads claimed by a killed process of this host due again now."""
+        t = self._t
+        at = utcnow_naive(now)
+        rows = conn.execute(
+            sa.select(t.c.order_id, t.c.shipment_id, t.c.claimed_by).where(
+                t.c.state == BOOKED, t.c.next_attempt_at > at, t.c.claimed_by.is_not(None)
+            )
+        ).all()
+        freed = 0
+        for row in rows:
+            if holder_is_dead(row.claimed_by):
+                freed += conn.execute(
+                    t.update()
+                    .where(
+                        t.c.order_id == row.order_id,
+                        t.c.shipment_id == row.shipment_id,
+                        t.c.claimed_by == row.claimed_by,
+                    )
+                    .values(next_attempt_at=at, claimed_by=None)
+                ).rowcount
+        return freed
 
     def due(self, conn: sa.Connection, now: datetime, limit: int) -> list[tuple[str, str]]:
         t = self._t
@@ -162,6 +195,7 @@ class ShipmentRows:
                 uploaded_at=at if state == UPLOADED else None,
                 next_attempt_at=utcnow_naive(retry_at) if retry_at else None,
                 error_code=error_code,
+                claimed_by=None,
                 last_error=(error or "")[:2000] or None,
                 updated_at=at,
             )

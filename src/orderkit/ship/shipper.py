@@ -171,11 +171,51 @@ class Shipper:
             )
         return self._manual_entry(stored, target, "; ".join(errors) or "no courier", actor)
 
+    def book_due(self, *, actor: str = "system:book", stop: Any = None) -> int:
+        """Book every allocated shipment that has a courier and no waybill yet
+        (the run loop's ``book`` job when ``run.book_pickups`` is on); returns
+        how many got a waybill."""
+        o, t = self._kit.store.tables.orders, self.rows.table
+        after = ""
+        booked = 0
+        while stop is None or not stop():
+            with self._kit.store.db.transaction() as conn:
+                ids = list(
+                    conn.execute(
+                        sa.select(o.c.id)
+                        .where(o.c.lifecycle == Lifecycle.ALLOCATED.value, o.c.id > after)
+                        .order_by(o.c.id)
+                        .limit(200)
+                    ).scalars()
+                )
+                recorded = {
+                    (r.order_id, r.shipment_id)
+                    for r in conn.execute(
+                        sa.select(t.c.order_id, t.c.shipment_id).where(t.c.order_id.in_(ids))
+                    )
+                }
+            if not ids:
+                break
+            after = ids[-1]
+            for order_id in ids:
+                if stop is not None and stop():
+                    break
+                stored = self._kit.store.orders.get(order_id)
+                for shipment in stored.order.shipments:
+                    if shipment.waybill or not shipment.courier:
+                        continue
+                    if (order_id, shipment.shipment_id) in recorded:
+                        continue  # waiting for a person (manual entry) or its upload
+                    outcome = self.book(order_id, shipment.shipment_id, actor=actor)
+                    booked += int(outcome.waybill is not None)
+        return booked
+
     # -- uploads ----------------------------------------------------------------------
 
     def upload_due(self, *, limit: int = 200, stop: Any = None) -> int:
         """Upload every due ``booked`` shipment (the run loop's job); returns how
         many were tried."""
+        self._kit.store.db.run(lambda conn: self.rows.reclaim_dead(conn, self._kit.clock.now()))
         with self._kit.store.db.transaction() as conn:
             due = self.rows.due(conn, self._kit.clock.now(), limit)
         tried = 0

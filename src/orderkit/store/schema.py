@@ -253,6 +253,8 @@ def build_tables(prefix: str = "ok_") -> Tables:
         # booked (waybill known, upload due) | uploaded | upload_failed | manual_entry
         sa.Column("state", sa.String(24), nullable=False),
         sa.Column("actor", sa.String(128), nullable=True),
+        # the process uploading it right now (a killed one's claim is taken over)
+        sa.Column("claimed_by", sa.String(128), nullable=True),
         sa.Column("waybill_at", Timestamp, nullable=True),
         sa.Column("uploaded_at", Timestamp, nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False, default=0),

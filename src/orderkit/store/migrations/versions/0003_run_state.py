@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("waybill", sa.String(64), nullable=True),
         sa.Column("state", sa.String(24), nullable=False),
         sa.Column("actor", sa.String(128), nullable=True),
+        sa.Column("claimed_by", sa.String(128), nullable=True),
         sa.Column("waybill_at", TS, nullable=True),
         sa.Column("uploaded_at", TS, nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False),
