@@ -5,7 +5,6 @@ transient failures are retried by the run loop's upload job."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest

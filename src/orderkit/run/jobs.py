@@ -190,8 +190,12 @@ def notify_job(kit: OrderKit, interval: timedelta) -> Job:
     def work(stop: Stop, renew: Renew) -> JobResult:
         from orderkit.notify import Dispatcher
 
-        report = Dispatcher(kit).drain()
-        return JobResult(done=report.delivered, note=f"{report.delivered} events delivered")
+        with Dispatcher(kit) as dispatcher:
+            report = dispatcher.drain()
+        note = f"{report.delivered} delivered"
+        if report.retried or report.gave_up:
+            note += f", {report.retried} to retry, {report.gave_up} given up"
+        return JobResult(done=report.delivered, note=note)
 
     return Job("notify", interval, work, description="outbox to notifiers and on_event")
 
