@@ -11,6 +11,7 @@ from orderkit.cli import (
     deadletters_cmd,
     demo_cmd,
     explain_cmd,
+    health_cmd,
     init_cmd,
     plugins_cmd,
     rules_cmd,
@@ -41,6 +42,7 @@ app.command("ship")(ship_cmd.ship)
 app.command("sandbox")(sandbox_cmd.sandbox)
 app.command("release")(rules_cmd.release)
 app.command("simulate")(rules_cmd.simulate)
+app.command("health")(health_cmd.health)
 
 
 def main() -> None:
