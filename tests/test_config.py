@@ -22,6 +22,7 @@ from orderkit.config import (
     validate_config,
     validate_config_text,
 )
+from orderkit.config.model import NotificationConfig
 from orderkit.config.validate import _PATTERN_HINTS
 from orderkit.errors import ConfigError, ConfigProblem
 
@@ -175,9 +176,10 @@ def test_secret_named_keys_anywhere_must_be_env_refs(tmp_path: Path) -> None:
           - code: sf
             account: "12345"
         notifications:
-          - type: dingtalk
-            url: https://oapi.dingtalk.com/robot/send
+          - id: erp
+            type: webhook
             secret: SEC123
+            url: https://erp.example.com/orderkit
         """,
     )
     assert [str(p) for p in found] == [
@@ -314,6 +316,83 @@ def test_password_in_database_url(tmp_path: Path) -> None:
 )
 def test_database_url_without_password_is_fine(tmp_path: Path, url: str) -> None:
     assert problems(tmp_path, f"version: 1\ndatabase:\n  url: {url}\n") == []
+
+
+def test_notification_mistakes(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """
+        version: 1
+        notifications:
+          - id: erp
+            type: webhook
+            url: https://erp.example.com/orderkit
+          - id: erp
+            type: wecom
+            url: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx
+            secret: env:WECOM_SECRET
+            timeout: 0s
+          - id: ding
+            type: dingtalk
+            url: ftp://example.com/robot
+            max_attempts: 0
+        """,
+    )
+    assert [str(p) for p in found] == [
+        "notifications[0].secret: required (line 3)",
+        "notifications[1].id: duplicate notifier id 'erp' (also notifications[0]) (line 6)",
+        "notifications[1].url: must be an env: reference when the URL holds a key or password"
+        " (a WeCom robot URL carries its key: write url: env:WECOM_ROBOT_URL) (line 8)",
+        "notifications[1].secret: not used by wecom (the robot's key is part of its url) (line 9)",
+        "notifications[1].timeout: must be longer than 0 seconds (line 10)",
+        "notifications[2].type: must be one of 'webhook', 'wecom', got 'dingtalk' (line 12)",
+        "notifications[2].url: must match ^(env:[A-Za-z_][A-Za-z0-9_]*|https?://[^\\s/]+.*)$,"
+        " got 'ftp://example.com/robot' (line 13)",
+        "notifications[2].max_attempts: must be between 1 and 100, got 0 (line 14)",
+    ]
+    assert not any("693a91f6" in str(p) for p in found)
+
+
+def test_notifications_load_with_their_type_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            """
+            version: 1
+            notifications:
+              - id: erp
+                type: webhook
+                url: https://erp.example.com/orderkit?tenant=7
+                secret: env:ERP_HOOK_SECRET
+                timeout: 5s
+              - id: ops-robot
+                type: wecom
+                url: env:WECOM_ROBOT_URL
+                topics: [alert.*, order.held]
+                enabled: false
+            """,
+        )
+    )
+    erp, robot = config.notifications
+    assert (erp.timeout, erp.max_attempts, erp.enabled) == (5, 8, True)
+    assert erp.topic_patterns == ("*",)
+    assert erp.secret == SecretRef("env:ERP_HOOK_SECRET")
+    assert erp.secret.path == "notifications[0].secret"
+    assert robot.topic_patterns == ("alert.*", "order.held") and not robot.enabled
+    wecom = NotificationConfig(id="r", type="wecom", url="env:WECOM_ROBOT_URL")
+    assert wecom.topic_patterns == (
+        "alert.*",
+        "shipment.upload_failed",
+        "shipment.manual_entry",
+        "sync.failed",
+    )
+    monkeypatch.setenv("WECOM_ROBOT_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    assert robot.resolve_url().endswith("?key=k")
+    monkeypatch.delenv("WECOM_ROBOT_URL")
+    with pytest.raises(ConfigError, match="WECOM_ROBOT_URL is not set"):
+        robot.resolve_url()
 
 
 def test_numeric_key_must_be_quoted(tmp_path: Path) -> None:
@@ -510,6 +589,11 @@ def test_schema_defaults_agree_with_model_defaults() -> None:
     shop_props = schema["$defs"]["shop"]["properties"]
     assert parse_duration(shop_props["sync_interval"]["default"]) == shop.sync_interval
     assert props["database"]["properties"]["table_prefix"]["default"] == "ok_"
+    notifier = NotificationConfig(id="n", type="wecom", url="env:U")
+    notifier_props = schema["$defs"]["notifier"]["properties"]
+    assert parse_duration(notifier_props["timeout"]["default"]) == notifier.timeout
+    for name in ("max_attempts", "enabled"):
+        assert notifier_props[name]["default"] == getattr(notifier, name), name
     assert schema["$id"] == "https://orderkit.dev/schemas/config/1.0.0/config.schema.json"
 
 

@@ -1,4 +1,4 @@
-"""``orderkit demo``: the pipeline on sandboxes, in a temporary workspace."""
+"""``orderkit demo``: the main job on sandboxes, in a temporary workspace."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from rich.table import Table
 from orderkit.cli.common import console
 
 
-def _counter_table(title: str, counts: Counter[str], label: str) -> Table:
+def _counter_table(title: str, counts: Counter[str], label: str, unit: str) -> Table:
     table = Table(title=title)
     table.add_column(label)
-    table.add_column("orders", justify="right")
+    table.add_column(unit, justify="right")
     for key, n in counts.most_common():
         table.add_row(key, str(n))
     return table
@@ -28,7 +28,9 @@ def demo(
         None, "--workspace", help="Keep the workspace here (default: a temporary one)."
     ),
 ) -> None:
-    """Sync sandbox shops into SQLite, process the orders, and show what happened."""
+    """Run `orderkit run --once` on sandbox shops and the example ERP, and show
+    what happened: statuses, holds, gifts, warehouses, couriers, tracking, health."""
+    from orderkit.cli.health_cmd import _limit, _value
     from orderkit.demo import run_demo
 
     started = time.monotonic()
@@ -36,10 +38,12 @@ def demo(
     directory.mkdir(parents=True, exist_ok=True)
     with console.status("starting") as status:
         report = run_demo(directory, orders=orders, progress=lambda text: status.update(text))
+    config = directory / "orderkit.yaml"
     console.rule("orderkit demo")
     console.print(
-        f"Workspace {directory} (config orderkit.yaml, database orderkit.db); "
-        f"sandboxes: {', '.join(report.channels) or 'none installed'}"
+        f"Workspace {directory} (orderkit.yaml, orderkit.db). Sandboxes: "
+        f"{', '.join(report.channels) or 'none installed'}; ERP: {report.erp}. "
+        f"`orderkit run --once` took {report.run.passes if report.run else 0} passes."
     )
     channels = sorted({c for c, _ in report.statuses})
     lifecycles = sorted({lc for _, lc in report.statuses})
@@ -53,18 +57,33 @@ def demo(
         )
     console.print(table)
     console.print(f"Dead letters (kept with their error, nothing lost): {report.dead_letters}")
-    console.print(_counter_table("Processing", report.processed, "outcome"))
-    console.print(_counter_table("Holds by reason", report.holds, "reason"))
-    console.print(_counter_table("Gifts by rule", report.gifts, "rule"))
-    console.print(_counter_table("Warehouse split (shipments)", report.warehouses, "warehouse"))
-    if set(report.couriers) <= {"?"}:
-        console.print(
-            "Courier split: no courier plugins installed yet, so shipments carry "
-            "no courier (courier plugins arrive with the run loop)."
-        )
-    else:
-        console.print(_counter_table("Courier split (shipments)", report.couriers, "courier"))
+    console.print(_counter_table("Holds by reason (on hold now)", report.holds, "reason", "orders"))
+    console.print(_counter_table("Gifts by rule", report.gifts, "rule", "gift lines"))
+    console.print(_counter_table("Warehouse split", report.warehouses, "warehouse", "parcels"))
+    console.print(_counter_table("Courier split", report.couriers, "courier", "parcels"))
+    console.print(
+        _counter_table("Tracking numbers back to the channel", report.tracking, "state", "parcels")
+    )
+    if report.health is not None:
+        health = Table(title="Health index")
+        for column in ("figure", "value", "alarm when", ""):
+            health.add_column(column)
+        for figure in report.health.figures:
+            name = figure.name if figure.subject is None else f"{figure.name} {figure.subject}"
+            health.add_row(
+                name,
+                _value(figure, figure.value),
+                _limit(figure),
+                "ALARM" if figure.alarm else "ok",
+                style="red" if figure.alarm else None,
+            )
+        console.print(health)
+    if report.run is not None and report.run.errors:
+        for job, error in report.run.errors.items():
+            console.print(f"[red]{job}[/]: {error}", highlight=False)
     console.print("Try next:")
     for order_id in report.examples:
-        console.print(f"  orderkit explain {order_id} -c {directory / 'orderkit.yaml'}")
+        console.print(f"  orderkit explain {order_id} -c {config}")
+    console.print(f"  orderkit health -c {config}")
+    console.print(f"  orderkit run --once -c {config}   (a second run finds nothing to do)")
     console.print(f"Done in {time.monotonic() - started:.1f} s.")

@@ -25,14 +25,20 @@ def sandbox(
     from orderkit.builtin import core_host
 
     host = core_host()
-    spec = host.channels[code].spec if code in host.channels else host.courier(code)
+    is_channel = code in host.channels
+    spec = host.channels[code].spec if is_channel else host.courier(code)
     if spec.sandbox_factory is None:
         raise typer.BadParameter(f"{code} ships no sandbox")
+    # Courier sandboxes book on demand: they ignore ``orders``.
     box = spec.sandbox_factory(orders=orders, seed=seed)
     server = make_server("127.0.0.1", port, box.wsgi_app, handler_class=_QuietHandler)
-    console.print(
-        f"{code} sandbox on http://127.0.0.1:{port} ({orders} orders, seed {seed}); Ctrl-C stops it"
-    )
+    what = f"{orders} orders, seed {seed}" if is_channel else f"seed {seed}"
+    console.print(f"{code} sandbox on http://127.0.0.1:{port} ({what}); Ctrl-C stops it")
+    credentials = getattr(box, "credentials", None)
+    if not is_channel and callable(credentials):
+        # Sandbox defaults, not real secrets: what a couriers: entry needs to talk to it.
+        pairs = ", ".join(f"{k}={v}" for k, v in credentials().items())
+        console.print(f"endpoint: http://127.0.0.1:{port}; credentials it accepts: {pairs}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

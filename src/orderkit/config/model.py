@@ -186,8 +186,27 @@ class WarehouseConfig(_Section):
     code: str
     name: str
     regions: list[str] = Field(default_factory=list)
+    #: the pickup address: the waybill's sender
     address: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    contact: str | None = None
+    phone: str | None = None
     priority: int = 100
+
+    def sender(self) -> dict[str, str | None]:
+        """The sender fields courier plugins read (``PickupRequest.sender``)."""
+        return {
+            "warehouse": self.code,
+            "company": self.name,
+            "name": self.contact,
+            "phone": self.phone,
+            "province": self.province,
+            "city": self.city,
+            "district": self.district,
+            "address": self.address,
+        }
 
 
 class SkuConfig(_Section):
@@ -198,15 +217,35 @@ class SkuConfig(_Section):
 
 
 class CourierConfig(_Section):
+    """One courier account (``couriers:``); each courier plugin reads the
+    credentials it needs by name (see ``docs/couriers.md``)."""
+
     code: str
     name: str | None = None
+    #: Monthly-settlement account (SF ``monthlyCard``, ZTO e-waybill password).
     account: SecretRef | None = None
+    #: None: the courier's production API; "sandbox": its built-in in-process
+    #: sandbox; otherwise the URL to call (a loopback URL counts as a sandbox).
     endpoint: str | None = None
     enabled: bool = True
+    partner_id: str | None = None
+    check_word: SecretRef | None = None
+    app_key: str | None = None
+    app_secret: SecretRef | None = None
+    access_token: SecretRef | None = None
+    customer_code: str | None = None
+    #: Courier codes to book with, in order, when this one keeps failing.
+    fallback: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def is_sandbox(self) -> bool:
         return is_sandbox_endpoint(self.endpoint)
+
+    @property
+    def uses_builtin_sandbox(self) -> bool:
+        """True for ``endpoint: sandbox``: the courier plugin's in-process sandbox."""
+        return self.endpoint == SANDBOX_ENDPOINT
 
 
 class AddressConfig(_Section):
@@ -219,6 +258,22 @@ class AddressConfig(_Section):
     min_confidence: float = Field(default=0.8, ge=0, le=1)
 
 
+class RunConfig(_Section):
+    """``orderkit run``: how often each job of the day runs (seconds)."""
+
+    process_every: Duration = 30
+    stock_every: Duration = 900
+    credentials_every: Duration = 3600
+    ship_every: Duration = 60
+    monitors_every: Duration = 300
+    notify_every: Duration = 30
+    process_shards: int = Field(default=4, ge=1, le=16)
+    lease: Duration = 120
+    #: orderkit books the courier (``book_pickup``) for allocated shipments;
+    #: off when the ERP's warehouse prints waybills and calls ``kit.ship``.
+    book_pickups: bool = False
+
+
 class LoggingConfig(_Section):
     format: Literal["console", "json"] = "console"
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -228,8 +283,143 @@ class BuyersConfig(_Section):
     blacklist: list[str] = Field(default_factory=list)
 
 
+#: Topics a notifier receives when its entry has no ``topics``: a webhook gets
+#: everything; a chat robot only what a person must act on.
+DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
+    "webhook": ("*",),
+    "wecom": ("alert.*", "shipment.upload_failed", "shipment.manual_entry", "sync.failed"),
+}
+
+
+class NotificationConfig(_Section):
+    """One notifier (``notifications:`` entry); ``orderkit.notify`` sends with it."""
+
+    #: Unique; the notifier's name in the deliveries table and in health.
+    id: str
+    type: Literal["webhook", "wecom"]
+    #: An http(s) URL, or ``env:NAME`` when the URL itself holds a key (WeCom).
+    url: str
+    #: HMAC-SHA256 key a webhook signs with (``env:NAME``).
+    secret: SecretRef | None = None
+    #: Glob patterns (``*`` = any text); None: ``DEFAULT_TOPICS[type]``.
+    topics: list[str] | None = None
+    timeout: Duration = 10
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    enabled: bool = True
+
+    @property
+    def topic_patterns(self) -> tuple[str, ...]:
+        """The patterns in force: the entry's ``topics`` or its type's defaults."""
+        return tuple(self.topics) if self.topics is not None else DEFAULT_TOPICS[self.type]
+
+    def resolve_url(self) -> str:
+        """The URL to post to; an ``env:NAME`` URL is read from the environment now."""
+        if self.url.startswith("env:"):
+            return SecretRef(self.url, f"notifications[id={self.id}].url").resolve()
+        return self.url
+
+
+#: States the stuck monitor may watch (terminal ones never change).
+WatchedLifecycle = Literal[
+    "pending_payment",
+    "paid",
+    "on_hold",
+    "approved",
+    "allocated",
+    "packed",
+    "partially_shipped",
+    "shipped",
+    "in_transit",
+    "delivered",
+    "completed",
+]
+
+
+#: where orderkit, the warehouse or a person must move the order within hours
+STUCK_STATES: tuple[WatchedLifecycle, ...] = ("paid", "on_hold", "approved", "allocated", "packed")
+
+
+class _Monitor(_Section):
+    enabled: bool = True
+
+
+class UnpaidMonitor(_Monitor):
+    after: Duration = 2 * 3600
+
+
+class NotShippedMonitor(_Monitor):
+    after: Duration = 48 * 3600
+
+
+class StuckMonitor(_Monitor):
+    after: Duration = 2 * 3600
+    states: list[WatchedLifecycle] = Field(default_factory=lambda: list(STUCK_STATES))
+
+
+class ConcurrentEditsMonitor(_Monitor):
+    actors: int = Field(default=3, ge=2)
+    within: Duration = 24 * 3600
+    #: orderkit's own jobs and the channel sync: an order's automatic life never counts
+    ignore_actors: list[str] = Field(default_factory=lambda: ["system:"])
+
+
+class TrackingMonitor(_Monitor):
+    after: Duration = 3600
+
+
+class SyncFailingMonitor(_Monitor):
+    failures: int = Field(default=3, ge=1)
+
+
+class TokenExpiringMonitor(_Monitor):
+    within: Duration = 3 * 86400
+
+
+class DeadLettersMonitor(_Monitor):
+    pass
+
+
+class NotifierFailingMonitor(_Monitor):
+    attempts: int = Field(default=3, ge=1)
+    within: Duration = 24 * 3600
+
+
+class JobFailingMonitor(_Monitor):
+    failures: int = Field(default=3, ge=1)
+
+
+class MonitorsConfig(_Section):
+    """``monitors:``: what raises an alert (``orderkit.health``, docs/health.md)."""
+
+    unpaid: UnpaidMonitor = Field(default_factory=UnpaidMonitor)
+    not_shipped: NotShippedMonitor = Field(default_factory=NotShippedMonitor)
+    stuck: StuckMonitor = Field(default_factory=StuckMonitor)
+    concurrent_edits: ConcurrentEditsMonitor = Field(default_factory=ConcurrentEditsMonitor)
+    tracking_not_uploaded: TrackingMonitor = Field(default_factory=TrackingMonitor)
+    sync_failing: SyncFailingMonitor = Field(default_factory=SyncFailingMonitor)
+    token_expiring: TokenExpiringMonitor = Field(default_factory=TokenExpiringMonitor)
+    dead_letters: DeadLettersMonitor = Field(default_factory=DeadLettersMonitor)
+    notifier_failing: NotifierFailingMonitor = Field(default_factory=NotifierFailingMonitor)
+    job_failing: JobFailingMonitor = Field(default_factory=JobFailingMonitor)
+
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+class HealthConfig(_Section):
+    """``health:``: alarm thresholds of the health index (percentages 0-100)."""
+
+    window: Duration = 24 * 3600
+    status_consistency_below: Percent = 98.5
+    dwell_above: Percent = 1.2
+    manual_intervention_above: Percent = 2.5
+    tracking_completeness_below: Percent = 98.0
+    hold_rate_above: Percent = 10.0
+    sync_lag_above: Duration = 30 * 60
+
+
 class Config(_Section):
-    """A whole validated config file. Rules, notifications and status overrides stay
+    """A whole validated config file. Rules and status overrides stay
     plain data here; their own modules interpret them."""
 
     version: Literal[1] = 1
@@ -241,9 +431,12 @@ class Config(_Section):
     address: AddressConfig = Field(default_factory=AddressConfig)
     status_overrides: dict[str, Any] = Field(default_factory=dict)
     rules: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
-    notifications: list[dict[str, Any]] = Field(default_factory=list)
+    notifications: list[NotificationConfig] = Field(default_factory=list)
+    run: RunConfig = Field(default_factory=RunConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     buyers: BuyersConfig = Field(default_factory=BuyersConfig)
+    monitors: MonitorsConfig = Field(default_factory=MonitorsConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
     def shop(self, shop_id: str) -> ShopConfig:
         """The shop with ``shop_id``; ``KeyError`` if there is none."""

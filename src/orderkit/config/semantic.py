@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from orderkit.config.model import is_sandbox_endpoint, parse_duration
 from orderkit.config.yaml_lines import LineMap, PathKey, line_for, render_path
@@ -22,7 +22,7 @@ INLINE_SECRET = "must be an env: reference"
 # Secrets by position; any other key is a secret when its name says so.
 _SECRET_FIELDS = {
     "shops": ("app_secret", "session", "access_token", "refresh_token"),
-    "couriers": ("account",),
+    "couriers": ("account", "check_word", "app_secret", "access_token"),
 }
 _SECRET_WORDS = ("secret", "password", "token")
 _ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
@@ -77,6 +77,8 @@ def check_semantics(
         *_check_secrets(doc),
         *_check_database_url(doc),
         *_check_intervals(doc),
+        *_check_fallbacks(doc),
+        *_check_notifications(doc),
     ]
     if known_channels is not None:
         found.extend(_unknown_channels(doc, known_channels))
@@ -206,6 +208,25 @@ def _secret_problem(value: Any, owner: Mapping[str, Any] | None) -> str | None:
     return INLINE_SECRET
 
 
+def _check_fallbacks(doc: Mapping[str, Any]) -> Found:
+    # A fallback is booked with its own couriers[] entry (endpoint, credentials).
+    couriers = list(_items(doc, "couriers"))
+    configured = [str(c["code"]) for _, c in couriers if isinstance(c.get("code"), str)]
+    for path, courier in couriers:
+        fallback = courier.get("fallback")
+        if not isinstance(fallback, list):
+            continue
+        for i, code in enumerate(fallback):
+            if not isinstance(code, str):
+                continue  # the schema reports the type
+            where = (*path, "fallback", i)
+            if code == courier.get("code"):
+                yield where, f"courier {code!r} cannot be its own fallback"
+            elif code not in configured:
+                known = ", ".join(c for c in configured if c != courier.get("code")) or "none"
+                yield where, f"fallback {code!r} is not configured under couriers ({known})"
+
+
 def _check_database_url(doc: Mapping[str, Any]) -> Found:
     database = doc.get("database")
     url = database.get("url") if isinstance(database, dict) else None
@@ -228,3 +249,40 @@ def _check_intervals(doc: Mapping[str, Any]) -> Found:
             continue  # the schema reports the format
         if seconds == 0:
             yield (*path, "sync_interval"), "must be longer than 0 seconds"
+
+
+# Query parameters that make a notifier URL a secret (WeCom: ?key=...).
+_URL_SECRET_PARAMS = ("key", "token", "secret", "sign", "password")
+
+
+def _check_notifications(doc: Mapping[str, Any]) -> Found:
+    yield from _duplicates(doc, "notifications", key="id", what="notifier id")
+    for path, item in _items(doc, "notifications"):
+        url = item.get("url")
+        if isinstance(url, str) and not url.startswith("env:") and _url_holds_secret(url):
+            yield (*path, "url"), (
+                f"{INLINE_SECRET} when the URL holds a key or password "
+                "(a WeCom robot URL carries its key: write url: env:WECOM_ROBOT_URL)"
+            )
+        if item.get("type") == "wecom" and "secret" in item:
+            yield (*path, "secret"), "not used by wecom (the robot's key is part of its url)"
+        timeout = item.get("timeout")
+        try:
+            seconds = parse_duration(timeout) if isinstance(timeout, int | str) else None
+        except ValueError:
+            continue  # the schema reports the format
+        if seconds == 0:
+            yield (*path, "timeout"), "must be longer than 0 seconds"
+
+
+def _url_holds_secret(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        params = parse_qsl(parts.query, keep_blank_values=True)
+        password = parts.password
+    except ValueError:
+        return False  # malformed: the schema's URL pattern reports it
+    names = (name.lower() for name, _value in params)
+    return bool(password) or any(
+        name.endswith(_URL_SECRET_PARAMS) or _is_secret_key(name) for name in names
+    )

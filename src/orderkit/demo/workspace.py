@@ -30,12 +30,41 @@ shops:
     channel: own
     name: Own mini-program
 warehouses:
-  - {{code: HZ, name: 杭州仓, regions: [浙江, 江苏, 上海, 安徽, 江西, 福建]}}
-  - {{code: GZ, name: 广州仓, regions: [广东, 广西, 海南, 湖南, 云南, 贵州, 四川, 重庆]}}
+  - {{code: HZ, name: 杭州仓, regions: [浙江, 江苏, 上海, 安徽, 江西, 福建],
+     province: 浙江省, city: 杭州市, district: 余杭区, address: 仓前街道文一西路1500号,
+     contact: 王仓管, phone: "0571-88880000"}}
+  - {{code: GZ, name: 广州仓, regions: [广东, 广西, 海南, 湖南, 云南, 贵州, 四川, 重庆],
+     province: 广东省, city: 广州市, district: 白云区, address: 太和镇大源北路88号,
+     contact: 李仓管, phone: "020-66660000"}}
 skus:
 {skus}
-couriers: []
-rules:
+couriers:
+  - code: zto
+    name: 中通
+    endpoint: sandbox
+    app_key: demo-zto
+    app_secret: "sandbox:demo-zto"
+    fallback: [sf]
+  - code: yto
+    name: 圆通
+    endpoint: sandbox
+    customer_code: DEMO01
+    app_key: demo-yto
+    app_secret: "sandbox:demo-yto"
+    fallback: [sf]
+  - code: jd
+    name: 京东物流
+    endpoint: sandbox
+    customer_code: DEMO01
+    app_key: demo-jd
+    app_secret: "sandbox:demo-jd"
+    access_token: "sandbox:demo-jd-token"
+  - code: sf
+    name: 顺丰
+    endpoint: sandbox
+    partner_id: DEMO_PARTNER
+    check_word: "sandbox:demo-sf"
+{run}rules:
   holds:
     - {{id: refund, check: refund_in_progress}}
     - {{id: addr, check: address_changed}}
@@ -55,6 +84,16 @@ rules:
       split: fewest_packages
       thresholds:
         - {{sku: SCH-200ML, warehouse: HZ, min_stock: 500}}
+  courier:
+    # the field's: bulky goods -> a freight courier (JD here), remote areas -> YTO,
+    # 江浙沪 -> ZTO; everything else: the first courier above that serves it
+    - {{id: bulky, when: {{bulky: true}}, courier: jd, priority: 1}}
+    - {{id: remote, when: {{region: {{remote_area: true}}}}, courier: yto}}
+    - {{id: jzh, when: {{region: {{province: [江浙沪]}}}}, courier: zto}}
+    - id: elsewhere
+      when: {{not: {{region: {{province: [江浙沪]}}}}}}
+      courier: sf
+      priority: 50
 """
 
 #: The SKUs the sandboxes sell (merchant codes), weight in grams; the gift SKU.
@@ -86,8 +125,16 @@ def _credentials(code: str) -> str:
 
 
 def write_config(
-    directory: Path, channels: list[str], *, orders: int, start: datetime, end: datetime
+    directory: Path,
+    channels: list[str],
+    *,
+    orders: int,
+    start: datetime,
+    end: datetime,
+    orderkit_books: bool = False,
 ) -> Path:
+    """The demo's config. ``orderkit_books``: no ERP prints waybills, so
+    orderkit books the couriers itself (``run.book_pickups``)."""
     shops = "".join(
         SHOP.format(
             code=code,
@@ -104,7 +151,11 @@ def write_config(
         for sku, grams in SKUS.items()
     )
     text = CONFIG.format(
-        db=directory / "orderkit.db", shops=shops, skus=skus, camellia=", ".join(CAMELLIA)
+        db=directory / "orderkit.db",
+        shops=shops,
+        skus=skus,
+        camellia=", ".join(CAMELLIA),
+        run="run: {book_pickups: true}\n" if orderkit_books else "",
     )
     path = directory / "orderkit.yaml"
     path.write_text(text, encoding="utf-8")

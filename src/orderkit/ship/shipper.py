@@ -147,29 +147,30 @@ class Shipper:
             row = self.rows.get(conn, order_id, shipment_id)
         if row is not None and row.waybill:
             return self.outcome(order_id, shipment_id)  # booked before (maybe by a person)
-        errors: list[str] = []
-        for courier in self._couriers_to_try(target.courier):
-            request = PickupRequest(
-                order=stored.order,
-                shipment=target,
-                courier=courier,
-                idempotency_key=f"{order_id}-{shipment_id}",
-                sender=self._sender(target.warehouse),
+        if not target.courier:
+            return self._manual_entry(stored, target, "no courier chosen for it", actor)
+        request = PickupRequest(
+            order=stored.order,
+            shipment=target,
+            courier=target.courier,
+            idempotency_key=f"{order_id}-{shipment_id}",
+            sender=self._sender(target.warehouse),
+        )
+        try:
+            # retries and the courier's configured fallbacks happen in there
+            booking = self._kit.couriers.book(request)
+        except CourierError as exc:
+            log.warning(
+                "ship.booking_failed", order=order_id, courier=target.courier, error=str(exc)
             )
-            try:
-                booking = self._kit.couriers.book(request)
-            except CourierError as exc:
-                errors.append(str(exc))
-                log.warning("ship.booking_failed", order=order_id, courier=courier, error=str(exc))
-                continue
-            return self.ship(
-                order_id,
-                shipment=shipment_id,
-                courier=booking.courier,
-                waybill=booking.waybill,
-                actor=actor,
-            )
-        return self._manual_entry(stored, target, "; ".join(errors) or "no courier", actor)
+            return self._manual_entry(stored, target, str(exc), actor)
+        return self.ship(
+            order_id,
+            shipment=shipment_id,
+            courier=booking.courier,
+            waybill=booking.waybill,
+            actor=actor,
+        )
 
     def book_due(self, *, actor: str = "system:book", stop: Any = None) -> int:
         """Book every allocated shipment that has a courier and no waybill yet
@@ -497,19 +498,10 @@ class Shipper:
             ],
         )
 
-    def _couriers_to_try(self, courier: str | None) -> list[str]:
-        if courier is None:
-            return []
-        tried = [courier]
-        for entry in self._kit.config.couriers:
-            if entry.code == courier:
-                tried += [code for code in getattr(entry, "fallback", []) if code not in tried]
-        return tried
-
     def _sender(self, warehouse: str | None) -> dict[str, Any]:
         for entry in self._kit.config.warehouses:
             if entry.code == warehouse:
-                return {"warehouse": entry.code, "name": entry.name, "address": entry.address}
+                return {k: v for k, v in entry.sender().items() if v}
         return {"warehouse": warehouse}
 
 
