@@ -85,5 +85,4 @@ def demo(
     for order_id in report.examples:
         console.print(f"  orderkit explain {order_id} -c {config}")
     console.print(f"  orderkit health -c {config}")
-    console.print(f"  orderkit run --once -c {config}   (a second run finds nothing to do)")
     console.print(f"Done in {time.monotonic() - started:.1f} s.")

@@ -36,13 +36,11 @@ def legacy_erp() -> ModuleType | None:
         return None
 
 
-def install_erp(module: ModuleType, engine: sa.Engine, skus: list[str]) -> object:
-    """Create the ERP's tables, put stock on its shelves, return its plugin."""
+def install_erp(module: ModuleType, engine: sa.Engine, skus: list[str]) -> None:
+    """Create the ERP's tables and put stock on its shelves."""
     business = importlib.import_module(f"{module.__name__}.erp")
     module.create_erp_schema(engine)
     with engine.begin() as connection:
         for sku in skus:
             for warehouse, quantity in STOCK.items():
                 business.receive_stock(connection, sku, warehouse, quantity)
-    plugin: object = module.LegacyErpPlugin(engine)
-    return plugin

@@ -57,13 +57,12 @@ def build_kit(workspace: Path, *, orders: int) -> tuple[OrderKit, str]:
     """Write the workspace's config and build its kit with the ERP plugged in."""
     from orderkit.builtin import core_host
     from orderkit.clock import SystemClock
-    from orderkit.kit import OrderKit
     from orderkit.store import create_engine
 
     now = SystemClock().now()
     channels = [code for code, reg in core_host().channels.items() if reg.spec.sandbox_factory]
     erp = legacy_erp()
-    path = write_config(
+    write_config(
         workspace,
         channels,
         orders=orders,
@@ -72,16 +71,30 @@ def build_kit(workspace: Path, *, orders: int) -> tuple[OrderKit, str]:
         orderkit_books=erp is None,
     )
     engine = create_engine(f"sqlite:///{workspace / 'orderkit.db'}")
-    plugins: list[tuple[str, object]] = []
     if erp is not None:
-        plugins.append(("legacy_erp", install_erp(erp, engine, list(SKUS))))
-    kit = OrderKit.from_config(path, engine=engine, plugins=plugins)
+        install_erp(erp, engine, list(SKUS))
+    engine.dispose()
+    kit = open_kit(workspace)
     kit.upgrade_database()
     if erp is None:  # no ERP to ask: stock as it would have reported it
         kit.store.stock.refresh(
             [StockLevel(sku, wh, n) for sku in SKUS for wh, n in STOCK.items()]
         )
     return kit, "legacy ERP example" if erp is not None else "none (orderkit books couriers)"
+
+
+def open_kit(workspace: Path) -> OrderKit:
+    """The kit of an existing demo workspace, with its ERP plugged in (as the
+    ERP vendor's own process would build it)."""
+    from orderkit.kit import OrderKit
+    from orderkit.store import create_engine
+
+    engine = create_engine(f"sqlite:///{workspace / 'orderkit.db'}")
+    erp = legacy_erp()
+    plugins: list[tuple[str, object]] = []
+    if erp is not None:
+        plugins.append(("legacy_erp", erp.LegacyErpPlugin(engine)))
+    return OrderKit.from_config(workspace / "orderkit.yaml", engine=engine, plugins=plugins)
 
 
 def run_demo(
