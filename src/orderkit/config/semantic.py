@@ -260,9 +260,12 @@ def _check_notifications(doc: Mapping[str, Any]) -> Found:
     for path, item in _items(doc, "notifications"):
         url = item.get("url")
         if isinstance(url, str) and not url.startswith("env:") and _url_holds_secret(url):
-            yield (*path, "url"), (
-                f"{INLINE_SECRET} when the URL holds a key or password "
-                "(a WeCom robot URL carries its key: write url: env:WECOM_ROBOT_URL)"
+            yield (
+                (*path, "url"),
+                (
+                    f"{INLINE_SECRET} when the URL holds a key or password "
+                    "(a WeCom robot URL carries its key: write url: env:WECOM_ROBOT_URL)"
+                ),
             )
         if item.get("type") == "wecom" and "secret" in item:
             yield (*path, "secret"), "not used by wecom (the robot's key is part of its url)"

@@ -77,9 +77,7 @@ def build_kit(workspace: Path, *, orders: int) -> tuple[OrderKit, str]:
     kit = open_kit(workspace)
     kit.upgrade_database()
     if erp is None:  # no ERP to ask: stock as it would have reported it
-        kit.store.stock.refresh(
-            [StockLevel(sku, wh, n) for sku in SKUS for wh, n in STOCK.items()]
-        )
+        kit.store.stock.refresh([StockLevel(sku, wh, n) for sku in SKUS for wh, n in STOCK.items()])
     return kit, "legacy ERP example" if erp is not None else "none (orderkit books couriers)"
 
 

@@ -238,9 +238,7 @@ class Stock:
                 conn.execute(
                     b.update()
                     .where(b.c.sku == row.sku, b.c.warehouse == row.warehouse)
-                    .values(
-                        reserved=b.c.reserved - row.quantity, available=b.c.available - gone
-                    )
+                    .values(reserved=b.c.reserved - row.quantity, available=b.c.available - gone)
                 )
                 released += 1
         return released
