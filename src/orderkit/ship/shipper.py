@@ -421,7 +421,11 @@ class Shipper:
         self._kit.store.outbox_add(
             conn, topic, order_id, payload, key=f"{order_id}|{shipment_id}|{target.waybill}"
         )
-        if accepted and lifecycle is Lifecycle.SHIPPED and current.lifecycle is not lifecycle:
+        if accepted and all(
+            s.status in (ShipmentStatus.SHIPPED, ShipmentStatus.CANCELLED) for s in shipments
+        ):
+            # every parcel left: its stock too (even when the platform's echo moved
+            # the order to shipped first); releasing twice changes nothing
             self._kit.store.stock.release(conn, order_id, state="consumed")
             self._kit.store.outbox_add(
                 conn, "order.shipped", order_id, {"order_id": order_id}, key=order_id

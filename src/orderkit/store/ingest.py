@@ -419,18 +419,13 @@ class Ingestor:
             now,
             {"platform_status": incoming.platform_status, "version": version + 1},
         )
-        self._outbox(
-            plan, "order.updated", order, current.lifecycle.value, f"{item.oid}|v{version + 1}", now
-        )
+        # keyed by the platform's revision (modified time + content), not by our
+        # version: the same platform change has the same event id however our own
+        # writes interleaved with it (a crash, a second runner)
+        revision = f"{item.oid}|{modified_key}|{item.digest}"
+        self._outbox(plan, "order.updated", order, current.lifecycle.value, revision, now)
         if intercept:  # the warehouse may be picking it: tell someone to stop it
-            self._outbox(
-                plan,
-                "order.intercept",
-                order,
-                current.lifecycle.value,
-                f"{item.oid}|v{version + 1}",
-                now,
-            )
+            self._outbox(plan, "order.intercept", order, current.lifecycle.value, revision, now)
         plan.persisted.append((order, False))
 
     # -- row and event builders ----------------------------------------------

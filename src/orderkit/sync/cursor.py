@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from orderkit._process import holder_is_dead
 from orderkit.clock import Clock
 from orderkit.store.db import Database, aware, utcnow_naive
 from orderkit.store.dialect import insert_ignore
@@ -80,6 +81,18 @@ class Cursors:
                 )
                 .values(lease_owner=owner, lease_expires_at=now + ttl, updated_at=now)
             ).rowcount
+            if taken != 1:
+                # a worker of this host that was killed holds it: take it over now
+                # rather than after the lease runs out
+                holder = conn.execute(
+                    sa.select(c.c.lease_owner).where(c.c.shop_id == shop_id)
+                ).scalar()
+                if holder_is_dead(holder):
+                    taken = conn.execute(
+                        c.update()
+                        .where(c.c.shop_id == shop_id, c.c.lease_owner == holder)
+                        .values(lease_owner=owner, lease_expires_at=now + ttl, updated_at=now)
+                    ).rowcount
             return bool(taken == 1)
 
         return self._db.run(work)

@@ -12,10 +12,7 @@ nothing is skipped. A shop lease keeps two workers off one shop.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from orderkit._process import process_owner
 from orderkit.errors import (
     ChannelAuthError,
     ChannelRateLimited,
@@ -98,7 +96,7 @@ class RetryPolicy:
 
 
 def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return process_owner()
 
 
 def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[SyncWindow]:

@@ -142,7 +142,6 @@ class CourierSandbox:
         self._bookings: dict[str, Booking] = {}
         self._waybills: set[str] = set()
         self._failures: deque[str] = deque()
-        self._rng = random.Random(f"{self.code}:{seed}")
         self._lock = threading.RLock()  # controls may be called from inside answer()
 
     # -- what a courier implements ---------------------------------------------------
@@ -192,9 +191,12 @@ class CourierSandbox:
         known = self._bookings.get(order_id)
         if known is not None:
             return known, True
-        waybill = self.new_waybill(self._rng)
+        # derived from the order id, not from a running sequence: two sandboxes
+        # with one seed give an order the same waybill whatever came before it
+        rng = random.Random(f"{self.code}:{self.seed}:{order_id}")
+        waybill = self.new_waybill(rng)
         while waybill in self._waybills:
-            waybill = self.new_waybill(self._rng)
+            waybill = self.new_waybill(rng)
         self._waybills.add(waybill)
         booking = Booking(order_id, waybill, dict(payload))
         self._bookings[order_id] = booking
