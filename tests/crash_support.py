@@ -107,10 +107,12 @@ def start_sandboxes(t0: datetime, orders: int, shops: int = 1) -> Servers:
     return servers
 
 
-def write_config(directory: Path, url: str, servers: Servers, *, shops: int = 1) -> Path:
+def write_config(
+    directory: Path, url: str, servers: Servers, *, shops: int = 1, prefix: str = "ok_"
+) -> Path:
     config: dict[str, Any] = {
         "version": 1,
-        "database": {"url": url},
+        "database": {"url": url, "table_prefix": prefix},
         "shops": [
             {
                 "id": f"tb{n}",
