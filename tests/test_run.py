@@ -179,3 +179,17 @@ def test_sqlite_refuses_a_second_runner_clearly(tmp_path: Any) -> None:
     holder.leases.acquire("runner:sqlite", holder.owner, clock.now(), holder.ttl, due_only=False)
     with pytest.raises(RunnerBusy, match="SQLite allows one runner"):
         Runner(kit, jobs=[job("sync", Counter(1))]).run_once()
+
+
+def test_a_shop_lease_is_exclusive_until_its_holder_dies(rkit: OrderKit) -> None:
+    import socket
+
+    cursors = rkit.sync_engine.cursors
+    ttl = timedelta(minutes=10)
+    assert cursors.acquire("tb-1", "taobao", "other-host:1:a", ttl)
+    assert not cursors.acquire("tb-1", "taobao", "other-host:2:b", ttl)  # a live worker elsewhere
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    gone = f"{socket.gethostname()}:{dead.stdout.strip()}:x"
+    assert cursors.acquire("tb-2", "taobao", gone, ttl)
+    assert cursors.acquire("tb-2", "taobao", "this-host:3:c", ttl)  # killed here: taken over
