@@ -108,7 +108,7 @@ def test_figures_on_a_crafted_population(health_kit: MakeKit) -> None:
     assert rate(report, "dwell") == (1, 6, pytest.approx(100 / 6))
     assert rate(report, "manual_intervention") == (2, 7, pytest.approx(200 / 7))
     assert rate(report, "tracking_completeness") == (1, 2, 50.0)
-    assert rate(report, "hold_rate") == (1, 3, pytest.approx(100 / 3))
+    assert rate(report, "hold_rate") == (1, 2, 50.0)  # A approved, B held
     assert [(s.shop_id, s.lag.value) for s in report.shops] == [
         ("own-mini", 3600.0),
         ("own-b", 900.0),
@@ -147,7 +147,7 @@ def test_thresholds_come_from_the_config_and_equal_is_no_alarm(health_kit: MakeK
             "dwell_above": 20,
             "manual_intervention_above": 30,
             "tracking_completeness_below": 50,  # exactly the value: no alarm
-            "hold_rate_above": 34,
+            "hold_rate_above": 50,  # exactly the value: no alarm
             "sync_lag_above": "1h",  # exactly own-mini's lag: no alarm
         }
     )
@@ -185,8 +185,8 @@ def test_the_report_is_json(health_kit: MakeKit) -> None:
     assert data["alarm"] is True
     assert "sync_lag[own-mini]" in data["alarms"]
     figure = next(f for f in data["index"] if f["name"] == "hold_rate")
-    assert (figure["numerator"], figure["denominator"], figure["threshold"]) == (1, 3, 10.0)
-    assert figure["explanation"] == "1 of 3 orders waiting to ship are on hold"
+    assert (figure["numerator"], figure["denominator"], figure["threshold"]) == (1, 2, 10.0)
+    assert figure["explanation"] == "1 of 2 orders reviewed in the last 1d were put on hold"
     assert data["shops"][0]["lag"]["alarm"] is True
     assert data["failing_jobs"][0]["name"] == "process"
     assert data["open_alerts"][0]["monitor"]

@@ -16,7 +16,7 @@ from orderkit.health import queries
 from orderkit.health.alerts import open_alerts, open_counts
 from orderkit.health.report import Figure, HealthReport, ShopSync
 from orderkit.health.scope import Scope
-from orderkit.health.states import AWAITING_SHIPMENT, ENDED, PERSON_PREFIX, agrees, values
+from orderkit.health.states import ENDED, PERSON_PREFIX, agrees, values
 from orderkit.health.words import span
 from orderkit.ship.rows import UPLOADED
 from orderkit.store.db import aware
@@ -220,19 +220,25 @@ def tracking_completeness(scope: Scope) -> Figure:
 
 
 def hold_rate(scope: Scope) -> Figure:
-    """Orders waiting to ship (paid .. partially shipped) that are on hold."""
-    o = scope.tables.orders
-    held = sa.or_(o.c.lifecycle == "on_hold", o.c.on_hold.is_(True))
+    """Of the orders reviewed within the window (moved to on_hold, approved or
+    allocated), the share put on hold: the auto-review hold rate (审单拦截率).
+    Counted from the timeline, so orders shipped since still count."""
+    window = scope.config.health.window
+    tl = scope.tables.timeline
+    reviewed = tl.c.to_state.in_(["on_hold", "approved", "allocated"])
+    held = sa.and_(tl.c.to_state == "on_hold", sa.or_(tl.c.from_state.is_(None),
+                                                      tl.c.from_state != "on_hold"))  # fmt: skip
     row = scope.conn.execute(
-        sa.select(sa.func.count(), sa.func.sum(sa.case((held, 1), else_=0))).where(
-            o.c.lifecycle.in_(values(AWAITING_SHIPMENT))
-        )
+        sa.select(
+            sa.func.count(sa.distinct(tl.c.order_id)),
+            sa.func.count(sa.distinct(sa.case((held, tl.c.order_id), else_=None))),
+        ).where(tl.c.at >= scope.ago(window), reviewed)
     ).one()
     total, on_hold = int(row[0] or 0), int(row[1] or 0)
     why = (
-        f"{on_hold} of {total} orders waiting to ship are on hold"
+        f"{on_hold} of {total} orders reviewed in the last {span(window)} were put on hold"
         if total
-        else "no orders waiting to ship"
+        else f"no order was reviewed in the last {span(window)}"
     )
     return _rate("hold_rate", on_hold, total, scope.config.health.hold_rate_above, "above", why)
 
