@@ -193,3 +193,25 @@ def test_a_shop_lease_is_exclusive_until_its_holder_dies(rkit: OrderKit) -> None
     gone = f"{socket.gethostname()}:{dead.stdout.strip()}:x"
     assert cursors.acquire("tb-2", "taobao", gone, ttl)
     assert cursors.acquire("tb-2", "taobao", "this-host:3:c", ttl)  # killed here: taken over
+
+
+def test_a_push_in_another_process_makes_the_shop_due(rkit: OrderKit) -> None:
+    from orderkit.errors import OrderKitError
+
+    with pytest.raises(OrderKitError, match="no shop 'nope'"):
+        rkit.request_sync("nope")
+    sync = Counter(100, per_call=0)
+    shop = {"id": "own-2", "channel": "own", "name": "Own"}
+    kit = OrderKit.from_config(
+        {**rkit.config.model_dump(mode="json"), "shops": [shop]},
+        engine=rkit.engine,
+        entrypoints=False,
+        clock=rkit.clock,
+    )
+    runner = Runner(kit, jobs=[job("sync:own-2", sync, every=300)])
+    clock: Any = rkit.clock
+    runner.run_forever(idle=lambda s: clock.advance(10), max_ticks=2)
+    assert sync.calls == 1
+    kit.request_sync("own-2")  # e.g. from the web process that took the push
+    runner.run_forever(idle=lambda s: clock.advance(10), max_ticks=1)
+    assert sync.calls == 2

@@ -331,6 +331,19 @@ class OrderKit:
         """One incremental sync pass for a shop (see ``orderkit.sync``)."""
         return self.sync_engine.sync_shop(shop_id)
 
+    def request_sync(self, shop_id: str) -> None:
+        """Have ``orderkit run`` sync the shop at its next tick instead of at its
+        interval (a push said something changed). Works from any process that
+        shares the database, e.g. the web app receiving the platform's pushes."""
+        from orderkit.run import JobLeases
+
+        self.runtime_shop(shop_id)
+        JobLeases(self.store.db, self.store.tables).make_due(f"sync:{shop_id}", self.clock.now())
+
+    def runtime_shop(self, shop_id: str) -> Any:
+        """The shop's config; ``OrderKitError`` naming the known shops if unknown."""
+        return self.sync_engine.runtime.shop(shop_id)
+
     def save_credentials(
         self, shop_id: str, data: dict[str, Any], expires_at: datetime | None = None
     ) -> None:
