@@ -8,41 +8,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from orderkit import hookimpl
-from orderkit.specs import CourierSpec
+from orderkit_couriers.entry import courier_entry
 from orderkit_couriers.yto.protocol import CODE, WAYBILL_PATTERN
-
-if TYPE_CHECKING:
-    from orderkit.decisions import PickupRequest, WaybillBooking
-    from orderkit.specs import CourierContext
-    from orderkit_couriers.yto.sandbox import YtoSandbox
 
 __all__ = ["CODE", "WAYBILL_PATTERN", "book_pickup", "courier_spec", "register_couriers"]
 
-
-def sandbox_factory(**options: Any) -> YtoSandbox:
-    """A ``YtoSandbox`` (imported on demand: production never loads it)."""
-    from orderkit_couriers.yto.sandbox import YtoSandbox
-
-    return YtoSandbox(**options)
-
-
-def courier_spec() -> CourierSpec:
-    return CourierSpec(
-        code=CODE, display_name="YTO Express (圆通速递)", sandbox_factory=sandbox_factory
-    )
-
-
-@hookimpl
-def register_couriers(register: Callable[[CourierSpec], None]) -> None:
-    register(courier_spec())
-
-
-@hookimpl
-def book_pickup(courier: CourierContext, request: PickupRequest) -> WaybillBooking:
-    from orderkit_couriers.yto.client import book_pickup as book
-
-    return book(courier, request)
+_entry = courier_entry(
+    code=CODE, display_name="YTO Express (圆通速递)", package=__name__, sandbox="YtoSandbox"
+)
+courier_spec = _entry.courier_spec
+sandbox_factory = _entry.sandbox_factory
+register_couriers = _entry.register_couriers
+book_pickup = _entry.book_pickup
