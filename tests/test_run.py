@@ -215,3 +215,15 @@ def test_a_push_in_another_process_makes_the_shop_due(rkit: OrderKit) -> None:
     kit.request_sync("own-2")  # e.g. from the web process that took the push
     runner.run_forever(idle=lambda s: clock.advance(10), max_ticks=1)
     assert sync.calls == 2
+
+
+def test_the_cli_refuses_a_database_without_tables(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from orderkit.cli.app import app
+
+    config = tmp_path / "orderkit.yaml"
+    config.write_text(f"version: 1\ndatabase: {{url: 'sqlite:///{tmp_path / 'x.db'}'}}\n")
+    result = CliRunner().invoke(app, ["run", "--once", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "orderkit db upgrade" in result.output

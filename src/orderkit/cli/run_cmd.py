@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from orderkit.cli.common import ConfigOption, console, err_console, load_kit
+
+if TYPE_CHECKING:
+    from orderkit.kit import OrderKit
 
 
 def run(
@@ -28,6 +32,7 @@ def run(
     from orderkit.run import Job, JobOutcome, Runner, RunnerBusy
 
     kit = load_kit(config)
+    _require_tables(kit)
     terminal = sys.stdout.isatty()
     if not terminal:
         # no one is watching: structured lines for the log collector
@@ -80,3 +85,20 @@ class _Null:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _require_tables(kit: OrderKit) -> None:
+    """Refuse to start on a database orderkit's tables are missing from or behind in."""
+    from orderkit.store.migrate import head
+
+    try:
+        current = kit.store.current_revision()
+    except Exception as exc:  # unreachable database: say so, not a traceback
+        err_console.print(f"[red]cannot reach the database[/]: {exc}")
+        raise typer.Exit(2) from None
+    if current != head():
+        state = "has no orderkit tables" if current is None else f"is at revision {current}"
+        err_console.print(
+            f"[red]the database {state}[/]; run `orderkit db upgrade` first (needs {head()})"
+        )
+        raise typer.Exit(2)

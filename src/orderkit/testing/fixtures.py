@@ -23,14 +23,17 @@ def make_kit(
     *,
     shops: list[dict[str, Any]] | None = None,
     clock: FakeClock | None = None,
+    **config_sections: Any,
 ) -> OrderKit:
     """A kit with the core plus ``plugins`` only (no entry points), a SQLite
-    file under ``tmp_path``, a fake clock and a recording sleeper."""
+    file under ``tmp_path``, a fake clock and a recording sleeper. Other
+    config sections (``couriers=``, ``warehouses=``, ``rules=``...) go in as given."""
     clock = clock or FakeClock()
     config = {
         "version": 1,
         "database": {"url": f"sqlite:///{tmp_path / 'orderkit.db'}"},
         "shops": shops or [],
+        **config_sections,
     }
     kit = OrderKit.from_config(
         config, plugins=plugins, entrypoints=False, clock=clock, sleeper=RecordingSleeper(clock)
