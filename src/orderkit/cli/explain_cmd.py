@@ -65,5 +65,8 @@ def explain(
             if e.from_state and e.to_state
             else e.to_state or e.from_state or ""
         )
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.kind, move, e.reason or "")
+        # a decision's reason column is cut to fit; its detail keeps every line
+        words = e.detail.get("explain") if isinstance(e.detail, dict) else None
+        why = "\n".join(words) if isinstance(words, list) and words else e.reason or ""
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.kind, move, why)
     console.print(table)
