@@ -43,7 +43,7 @@ def run(
             return
         if outcome.error:
             console.print(f"[red]✗ {job.name}[/]: {outcome.error}", highlight=False)
-        elif outcome.result is not None and (outcome.result.done or outcome.result.note):
+        elif outcome.result is not None and outcome.result.done:
             console.print(f"[green]✓ {job.name}[/]: {outcome.result.note}", highlight=False)
 
     runner = Runner(kit, on_job=on_job)

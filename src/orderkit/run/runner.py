@@ -190,7 +190,7 @@ class Runner:
         outcome = JobOutcome(job.name, ran=True, result=result, error=error)
         if error:
             log.error("run.job_failed", job=job.name, error=error)
-        elif result is not None and (result.done or result.note):
+        elif result is not None and result.done:  # idle ticks stay out of the log
             log.info("run.job", job=job.name, done=result.done, note=result.note)
         if self._on_job is not None:
             self._on_job(job, outcome)
