@@ -1,7 +1,8 @@
 """Crash safety: ``orderkit run --once`` killed with SIGKILL at random points
 and restarted ends exactly where an uninterrupted run ends: the same orders,
 statuses, gifts, reservations, waybills and outbox ids; nothing lost, nothing
-done twice (the timeline counts every kind of event per order)."""
+done twice (the timeline counts every kind of event per order). Monitor
+alerts are left out of the outbox comparison: they read the wall clock."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from .crash_support import fingerprint, run_cli, start_sandboxes, write_config
 
-ORDERS = 5000
+ORDERS = 8000
 KILLS = 5
 
 pytestmark = pytest.mark.slow
@@ -35,7 +36,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 rng = random.Random(2026)
                 while kills < KILLS:
                     process = run_cli(config)
-                    time.sleep(rng.uniform(2.0, 7.0))
+                    time.sleep(rng.uniform(1.5, 4.0))
                     if process.poll() is not None:
                         break  # finished before we struck: the rest runs straight
                     process.kill()  # SIGKILL: no handler, no cleanup

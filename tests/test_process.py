@@ -246,3 +246,23 @@ def test_simulate_reports_an_exact_diff_without_writing(pkit: OrderKit, tmp_path
     assert csv_path.read_text(encoding="utf-8").count("\n") == 4
     # nothing was written: same versions, same gifts
     assert {ext: pkit.get(f"own-mini/{ext}").version for ext in ("D1", "D2", "D3")} == before
+
+
+def test_process_many_decides_like_one_at_a_time(pkit: OrderKit) -> None:
+    pkit.ingest([order(f"B{i}") for i in range(5)])
+    pkit.ingest([order("BX", buyer={"buyer_id": "bad-buyer"})])
+    ids = [
+        pkit.get(f"own-mini/{ext}").order.id or "" for ext in ("B0", "B1", "B2", "B3", "B4", "BX")
+    ]
+    batch = pkit.processor.process_many(ids)
+    assert not batch.failed
+    outcomes = {o.order_id: o for o in batch.outcomes}
+    assert [outcomes[i].status for i in ids] == ["allocated"] * 5 + ["held"]
+    # the gift quota (total 3) holds across the batch, as it does one by one
+    assert sum(1 for i in ids if outcomes[i].gifts) == 3
+    # stock read once for the batch still counts the batch's own reservations
+    balance = pkit.store.stock.balances(["山茶花润肤霜"])
+    assert sum(b.reserved for b in balance.values()) == 5
+    versions = [pkit.get(i).version for i in ids]
+    pkit.processor.process_many(ids)
+    assert [pkit.get(i).version for i in ids] == versions  # nothing decided twice

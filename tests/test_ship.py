@@ -209,3 +209,33 @@ def test_a_finished_order_cannot_be_shipped(skit: OrderKit) -> None:
     skit.ingest([make_order_payload(external_id="C1", platform_status={"status": "CANCELLED"})])
     with pytest.raises(ShipError, match="nothing to ship"):
         skit.ship("own-mini/C1", courier="sf", waybill="SF1", actor="user:x")
+
+
+def test_ship_many_records_uploads_and_reports_each(
+    skit: OrderKit, channel: ScriptedShipping
+) -> None:
+    from orderkit.ship import Waybill
+
+    first, second, third = (allocated(skit, f"M{n}") for n in range(3))
+    channel.answers = [
+        ShipResult(accepted=True),
+        ShipResult(accepted=False, error_code="B60", error_message="运单号重复"),
+    ]
+    batch = skit.shipper.ship_many(
+        [
+            Waybill(first, "zto", "ZT100"),
+            Waybill(second, "zto", "ZT101"),
+            Waybill(third, "zto", "ZT102", shipment="nope"),  # refused before any upload
+        ],
+        actor="user:wh-1",
+    )
+    assert [(o.order_id, o.state) for o in batch.outcomes] == [
+        (first, "uploaded"),
+        (second, "upload_failed"),
+    ]
+    assert [(w.order_id, type(e).__name__) for w, e in batch.failed] == [(third, "ShipError")]
+    assert skit.get(first).lifecycle is Lifecycle.SHIPPED
+    assert skit.get(second).lifecycle is Lifecycle.ALLOCATED
+    assert skit.get(third).order.shipments[0].waybill is None
+    again = skit.shipper.ship_many([Waybill(first, "zto", "ZT100")], actor="user:wh-1")
+    assert [o.state for o in again.outcomes] == ["uploaded"] and len(channel.uploads) == 2

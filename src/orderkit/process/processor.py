@@ -9,6 +9,7 @@ Processing an order twice adds no second gift and reserves nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -20,13 +21,14 @@ import structlog
 from orderkit.errors import ConflictError
 from orderkit.models import HoldReason, HoldSeverity, Lifecycle, Order, StatusAxes
 from orderkit.process.address_step import clean_receiver
-from orderkit.process.context import china_day, gather_context
+from orderkit.process.context import Facts, china_day
 from orderkit.rules import Decisions, RuleSet, explain_text
 from orderkit.store.quotas import QuotaLimit
 
 if TYPE_CHECKING:
     from orderkit.kit import OrderKit
     from orderkit.store import StoredOrder
+    from orderkit.store.stock import Line
 
 log = structlog.get_logger("orderkit.process")
 
@@ -47,8 +49,25 @@ class ProcessOutcome:
     transfer_alert: str | None = None
 
 
+@dataclass
+class ProcessBatch:
+    """What ``process_many`` did: an outcome per processed order, and the
+    orders that failed with why (one bad order never stops the others)."""
+
+    outcomes: list[ProcessOutcome] = field(default_factory=list)
+    failed: dict[str, Exception] = field(default_factory=dict)
+
+
 class _Retry(Exception):
     """Another worker took the quota or stock we decided on: decide again."""
+
+
+@dataclass
+class _Prefetched:
+    """A batch's orders and facts, read before its first decision."""
+
+    orders: dict[str, StoredOrder]
+    facts: Facts
 
 
 class Processor:
@@ -57,9 +76,55 @@ class Processor:
         self.rules = rules or RuleSet.from_config(kit.config)
 
     def process(self, order_id: str, *, actor: str = "system:process") -> ProcessOutcome:
+        return self._process(order_id, actor, None)
+
+    def process_many(
+        self,
+        order_ids: Sequence[str],
+        *,
+        actor: str = "system:process",
+        stop: Callable[[], bool] | None = None,
+    ) -> ProcessBatch:
+        """``process`` each order, in order, until ``stop()`` says so.
+
+        The orders and the facts their decisions read (stock, buyers, quota)
+        are read for the whole batch first, in one transaction; each order is
+        still decided and written in a transaction of its own, so a conflict
+        only decides that order again (with fresh reads).
+        """
+        batch = ProcessBatch()
+        prefetched = self._prefetch(order_ids)
+        for order_id in order_ids:
+            if stop is not None and stop():
+                break
+            try:
+                batch.outcomes.append(self._process(order_id, actor, prefetched))
+            except Exception as exc:  # recorded for the caller; the batch goes on
+                batch.failed[order_id] = exc
+        return batch
+
+    def _prefetch(self, order_ids: Sequence[str]) -> _Prefetched | None:
+        kit = self._kit
+        try:
+            with kit.store.db.transaction() as conn:
+                orders = kit.store.orders.get_many(order_ids, conn)
+                facts = Facts.read_in(
+                    kit, self.rules, [stored.order for stored in orders.values()], conn
+                )
+        except Exception as exc:  # each order then reads for itself (and reports)
+            log.warning("process.prefetch_failed", error=str(exc))
+            return None
+        return _Prefetched(orders, facts)
+
+    def _process(self, order_id: str, actor: str, prefetched: _Prefetched | None) -> ProcessOutcome:
         last: Exception | None = None
-        for _ in range(ATTEMPTS):
-            stored = self._kit.store.orders.get(order_id)
+        for attempt in range(ATTEMPTS):
+            # a retry reads everything again: another worker changed something
+            ahead = prefetched if attempt == 0 else None
+            stored = ahead.orders.pop(order_id, None) if ahead else None
+            if stored is None:
+                ahead = None
+                stored = self._kit.store.orders.get(order_id)
             if stored.lifecycle is Lifecycle.ON_HOLD and self._hold_over(stored):
                 # the hold's time is up: it releases itself, on the record
                 stored = self.release(
@@ -70,10 +135,10 @@ class Processor:
                 self._kit.store.db.run(partial(self._mark_decided, order_id, stored.version))
                 return ProcessOutcome(order_id, "skipped", stored.lifecycle.value, skip)
             order = clean_receiver(self._kit, stored.order)
-            context = gather_context(self._kit, self.rules, order)
-            decisions = self.rules.decide(order, context)
+            facts = ahead.facts if ahead else Facts.read(self._kit, self.rules, [order])
+            decisions = self.rules.decide(order, facts.context(order))
             try:
-                return self._kit.store.db.run(
+                outcome, took = self._kit.store.db.run(
                     partial(
                         self._apply, stored=stored, order=order, decisions=decisions, actor=actor
                     )
@@ -81,6 +146,10 @@ class Processor:
             except (_Retry, ConflictError) as exc:
                 last = exc
                 log.info("process.retry", order=order_id, why=type(exc).__name__)
+                continue
+            if prefetched is not None:
+                prefetched.facts.took(took, quota=_touches_quota(decisions))
+            return outcome
         if isinstance(last, _Retry):
             # stock or quota kept running out under us: hold it visibly, lose nothing
             return self._hold_short(order_id, str(last), actor)
@@ -133,23 +202,13 @@ class Processor:
         if order.status and order.status.presale.value == "deposit_paid":
             return "presale: waiting for the balance"
         if stored.lifecycle is Lifecycle.ON_HOLD:
-            until = self._hold_until(stored)
+            until = stored.hold_until
             return f"on hold until {until}" if until else "on hold: waiting for a person"
         return None
 
     def _hold_over(self, stored: StoredOrder) -> bool:
-        until = self._hold_until(stored)
+        until = stored.hold_until
         return until is not None and until <= self._kit.clock.now()
-
-    def _hold_until(self, stored: StoredOrder) -> datetime | None:
-        o = self._kit.store.tables.orders
-        with self._kit.store.db.transaction() as conn:
-            value = conn.execute(
-                sa.select(o.c.hold_until).where(o.c.id == stored.order.id)
-            ).scalar_one_or_none()
-        from orderkit.store.db import aware
-
-        return aware(value)
 
     # -- side effects, in one transaction ---------------------------------------
 
@@ -161,7 +220,9 @@ class Processor:
         order: Order,
         decisions: Decisions,
         actor: str,
-    ) -> ProcessOutcome:
+    ) -> tuple[ProcessOutcome, list[Line]]:
+        """Claim, reserve and write; returns the outcome and the lines that
+        took stock now."""
         oid = stored.order.id or ""
         released = {h.code for h in order.hold_reasons if h.released_by}
         fresh = [h for h in decisions.holds.reasons if h.code not in released]
@@ -173,7 +234,7 @@ class Processor:
         traces = [t.model_dump(mode="json") for t in decisions.traces]
         if blocking:
             until = decisions.holds.release_at(self._kit.clock.now())
-            return self._write(
+            held = self._write(
                 conn,
                 stored,
                 order.model_copy(update={"hold_reasons": holds}),
@@ -185,6 +246,7 @@ class Processor:
                 hold_until=until,
                 codes=[h.code for h in blocking],
             )
+            return held, []
         # claim gift quota and stock for what was decided; short -> decide again
         gifts = decisions.gifts
         if gifts is not None:
@@ -227,7 +289,8 @@ class Processor:
                     detail=f"no merchant SKU on line(s) {', '.join(no_sku)}",
                 ),
             ]
-        if wanted and not self._kit.store.stock.reserve_all(conn, oid, wanted):
+        took = self._kit.store.stock.reserve_lines(conn, oid, wanted) if wanted else []
+        if took is None:
             raise _Retry("stock was taken by another order")
         target = (
             Lifecycle.ALLOCATED
@@ -236,7 +299,7 @@ class Processor:
             else Lifecycle.APPROVED
         )
         result = decided.model_copy(update={"hold_reasons": holds})
-        return self._write(
+        written = self._write(
             conn,
             stored,
             result,
@@ -246,6 +309,7 @@ class Processor:
             decisions,
             "allocated" if target is Lifecycle.ALLOCATED else "approved",
         )
+        return written, took
 
     def _write(
         self,
@@ -270,19 +334,6 @@ class Processor:
             update={"status": axes, "traces": [*stored.order.traces, *decisions.traces]}
         )
         words = [line for trace in traces for line in explain_text(trace)]
-        self._kit.store.orders.change_in(
-            conn,
-            oid,
-            lambda _: final,
-            actor=actor,
-            reason="; ".join(words)[:500] or status,
-            expected_version=stored.version,
-            kind=f"processed:{status}",
-            to_state=target,
-            hold_until=hold_until,
-            detail={"traces": traces, "explain": words},
-        )
-        self._mark_decided(oid, stored.version + 1, conn)
         gift_rules = {
             line.line_id: line.line_id.split(":")[1]
             for line in final.lines
@@ -297,21 +348,28 @@ class Processor:
             }
             for s in final.shipments
         ]
-        self._kit.store.outbox_add(
+        event = {
+            "order_id": oid,
+            "lifecycle": target.value,
+            "holds": codes or [],
+            "gifts": gift_rules,
+            "shipments": shipments,
+            "transfer_alert": decisions.allocation.transfer_alert if decisions.allocation else None,
+        }
+        self._kit.store.orders.change_in(
             conn,
-            f"order.{status}",
             oid,
-            {
-                "order_id": oid,
-                "lifecycle": target.value,
-                "holds": codes or [],
-                "gifts": gift_rules,
-                "shipments": shipments,
-                "transfer_alert": decisions.allocation.transfer_alert
-                if decisions.allocation
-                else None,
-            },
-            key=f"{oid}|{stored.version}",
+            lambda _: final,
+            actor=actor,
+            reason="; ".join(words)[:500] or status,
+            expected_version=stored.version,
+            kind=f"processed:{status}",
+            to_state=target,
+            hold_until=hold_until,
+            detail={"traces": traces, "explain": words},
+            current=stored,
+            decided=True,
+            events=[(f"order.{status}", event, f"{oid}|{stored.version}")],
         )
         return ProcessOutcome(
             oid,
@@ -361,3 +419,9 @@ class Processor:
 def _merge_holds(kept: list[HoldReason], fresh: list[HoldReason]) -> list[HoldReason]:
     seen = {h.code for h in kept}
     return [*kept, *(h for h in fresh if h.code not in seen)]
+
+
+def _touches_quota(decisions: Decisions) -> bool:
+    """The order may have claimed or given back gift quota."""
+    gifts = decisions.gifts
+    return gifts is not None and bool(gifts.quota_claims or gifts.removed_line_ids)

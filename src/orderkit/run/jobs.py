@@ -124,17 +124,14 @@ def process_job(kit: OrderKit, shard: int, shards: int, interval: timedelta) -> 
                 ]
             if not batch:
                 break
-            for order_id in batch:
-                if stop():
-                    break
-                try:
-                    kit.process(order_id, actor="system:process")
-                    result.done += 1
-                except Exception as exc:  # one bad order must not stop the others
-                    failed.add(order_id)
-                    result.failed += 1
-                    result.errors.append(f"{order_id}: {type(exc).__name__}: {exc}")
-                    log.error("process.failed", order=order_id, error=str(exc))
+            # one bad order must not stop the others: the batch reports it
+            done = kit.processor.process_many(batch, actor="system:process", stop=stop)
+            result.done += len(done.outcomes)
+            for order_id, exc in done.failed.items():
+                failed.add(order_id)
+                result.failed += 1
+                result.errors.append(f"{order_id}: {type(exc).__name__}: {exc}")
+                log.error("process.failed", order=order_id, error=str(exc))
             if not renew():
                 break  # another runner took the job over; it will carry on
             if len(batch) < 200 and all(oid in failed for oid in batch):

@@ -15,8 +15,11 @@ upload one shipment at the same time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -58,12 +61,66 @@ class ShipmentRows:
     def table(self) -> sa.Table:
         return self._t
 
-    def get(self, conn: sa.Connection, order_id: str, shipment_id: str) -> ShipmentRow | None:
+    # -- prebuilt statements (see ``orderkit.store.orders.Orders``) -------------------
+
+    @cached_property
+    def _select_one(self) -> sa.Select[Any]:
         t = self._t
-        row = conn.execute(
-            sa.select(t).where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
-        ).first()
-        return _row(row) if row is not None else None
+        return sa.select(t).where(
+            t.c.order_id == sa.bindparam("b_order"), t.c.shipment_id == sa.bindparam("b_shipment")
+        )
+
+    @cached_property
+    def _select_of_orders(self) -> sa.Select[Any]:
+        t = self._t
+        return sa.select(t).where(t.c.order_id.in_(sa.bindparam("b_orders", expanding=True)))
+
+    @cached_property
+    def _update_one(self) -> sa.Update:
+        # the SET columns come from the parameters' keys
+        t = self._t
+        return t.update().where(
+            t.c.order_id == sa.bindparam("b_order"), t.c.shipment_id == sa.bindparam("b_shipment")
+        )
+
+    @cached_property
+    def _update_waybill(self) -> sa.Update:
+        return self._update_one.where(self._t.c.waybill == sa.bindparam("b_waybill"))
+
+    @cached_property
+    def _claim(self) -> sa.Update:
+        t = self._t
+        at = sa.bindparam("b_at", type_=t.c.next_attempt_at.type)
+        return self._update_one.where(
+            t.c.state == BOOKED, sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= at)
+        )
+
+    @cached_property
+    def _finish(self) -> sa.Update:
+        return self._update_one.values(attempts=self._t.c.attempts + 1)
+
+    @cached_property
+    def _finish_waybill(self) -> sa.Update:
+        return self._update_waybill.values(attempts=self._t.c.attempts + 1)
+
+    @cached_property
+    def _insert(self) -> sa.Insert:
+        return self._t.insert()
+
+    def get(self, conn: sa.Connection, order_id: str, shipment_id: str) -> ShipmentRow | None:
+        row = conn.execute(self._select_one, {"b_order": order_id, "b_shipment": shipment_id})
+        found = row.first()
+        return _row(found) if found is not None else None
+
+    def of_orders(
+        self, conn: sa.Connection, order_ids: Sequence[str]
+    ) -> dict[tuple[str, str], ShipmentRow]:
+        """The rows of some orders, by (order id, shipment id)."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return {}
+        found = conn.execute(self._select_of_orders, {"b_orders": ids})
+        return {(r.order_id, r.shipment_id): _row(r) for r in found}
 
     def of_order(self, conn: sa.Connection, order_id: str) -> list[ShipmentRow]:
         t = self._t
@@ -87,9 +144,10 @@ class ShipmentRows:
         now: datetime,
         claim_until: datetime | None,
         error: str | None = None,
+        exists: bool | None = None,
     ) -> None:
-        """Insert or overwrite the row (a new waybill starts a fresh upload)."""
-        t = self._t
+        """Insert or overwrite the row (a new waybill starts a fresh upload).
+        ``exists``: whether the caller just read the row in this transaction."""
         values = {
             "channel": channel,
             "shop_id": shop_id,
@@ -106,32 +164,27 @@ class ShipmentRows:
             "last_error": error,
             "updated_at": utcnow_naive(now),
         }
-        updated = conn.execute(
-            t.update()
-            .where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
-            .values(**values)
-        ).rowcount
+        updated = 0
+        if exists is not False:
+            key = {"b_order": order_id, "b_shipment": shipment_id}
+            updated = conn.execute(self._update_one, {**key, **values}).rowcount
         if not updated:
-            conn.execute(t.insert().values(order_id=order_id, shipment_id=shipment_id, **values))
+            conn.execute(self._insert, {"order_id": order_id, "shipment_id": shipment_id, **values})
 
     def claim(self, conn: sa.Connection, order_id: str, shipment_id: str, now: datetime) -> bool:
         """Take a due ``booked`` row for one upload attempt."""
-        t = self._t
         at = utcnow_naive(now)
         return bool(
             conn.execute(
-                t.update()
-                .where(
-                    t.c.order_id == order_id,
-                    t.c.shipment_id == shipment_id,
-                    t.c.state == BOOKED,
-                    sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= at),
-                )
-                .values(
-                    next_attempt_at=utcnow_naive(now + CLAIM),
-                    claimed_by=process_owner(),
-                    updated_at=at,
-                )
+                self._claim,
+                {
+                    "b_order": order_id,
+                    "b_shipment": shipment_id,
+                    "b_at": at,
+                    "next_attempt_at": utcnow_naive(now + CLAIM),
+                    "claimed_by": process_owner(),
+                    "updated_at": at,
+                },
             ).rowcount
         )
 
@@ -183,23 +236,25 @@ class ShipmentRows:
         retry_at: datetime | None = None,
         error_code: str | None = None,
         error: str | None = None,
-    ) -> None:
-        t = self._t
+        waybill: str | None = None,
+    ) -> bool:
+        """Record how an upload went; with ``waybill``, only if the row still
+        holds that waybill. True if the row was written."""
         at = utcnow_naive(now)
-        conn.execute(
-            t.update()
-            .where(t.c.order_id == order_id, t.c.shipment_id == shipment_id)
-            .values(
-                state=state,
-                attempts=t.c.attempts + 1,
-                uploaded_at=at if state == UPLOADED else None,
-                next_attempt_at=utcnow_naive(retry_at) if retry_at else None,
-                error_code=error_code,
-                claimed_by=None,
-                last_error=(error or "")[:2000] or None,
-                updated_at=at,
-            )
-        )
+        values = {
+            "b_order": order_id,
+            "b_shipment": shipment_id,
+            "state": state,
+            "uploaded_at": at if state == UPLOADED else None,
+            "next_attempt_at": utcnow_naive(retry_at) if retry_at else None,
+            "error_code": error_code,
+            "claimed_by": None,
+            "last_error": (error or "")[:2000] or None,
+            "updated_at": at,
+        }
+        if waybill is None:
+            return bool(conn.execute(self._finish, values).rowcount)
+        return bool(conn.execute(self._finish_waybill, {**values, "b_waybill": waybill}).rowcount)
 
 
 def _row(r: sa.Row[tuple[object, ...]]) -> ShipmentRow:

@@ -10,7 +10,8 @@ after a backoff. Nothing here pretends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,9 @@ from orderkit.errors import (
     ChannelAuthError,
     ChannelRateLimited,
     ChannelResponseError,
+    ConflictError,
     OrderKitError,
+    OrderNotFound,
 )
 from orderkit.models import Lifecycle, Order, Shipment, ShipmentLine, ShipmentStatus, StatusAxes
 from orderkit.ship.rows import (
@@ -40,11 +43,15 @@ from orderkit.status.axes import rank as rank_of
 if TYPE_CHECKING:
     from orderkit.kit import OrderKit
     from orderkit.store import StoredOrder
+    from orderkit.store.orders import ChangeEvent
 
 log = structlog.get_logger("orderkit.ship")
 
 #: Tries of one upload within a call (transient errors), then the run loop's backoff.
 INLINE_ATTEMPTS = 3
+#: ``ship_many`` records this many waybills per transaction before uploading them
+#: (well within ``CLAIM``, which keeps the run loop off them meanwhile).
+RECORD_CHUNK = 50
 #: Lifecycles a waybill may be recorded in (before them nothing is decided; after
 #: them the order is over).
 SHIPPABLE = {
@@ -80,6 +87,37 @@ class ShipOutcome:
         return self.state == UPLOADED
 
 
+@dataclass(frozen=True)
+class Waybill:
+    """A waybill the ERP's warehouse printed, for ``Shipper.ship_many``;
+    ``shipment`` may be left out when the order has one."""
+
+    order_id: str
+    courier: str
+    waybill: str
+    shipment: str | None = None
+
+
+@dataclass
+class ShipBatch:
+    """What ``ship_many`` did: the outcome of each waybill that went through,
+    and the waybills refused (or whose upload broke) with why."""
+
+    outcomes: list[ShipOutcome] = field(default_factory=list)
+    failed: list[tuple[Waybill, Exception]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """What recording a waybill did: the shipment, the order as written (None
+    when nothing was written) and the outcome already recorded (None: this
+    call uploads it now)."""
+
+    shipment_id: str
+    order: StoredOrder | None
+    outcome: ShipOutcome | None
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Backoff of the run loop's upload retries: 1, 2, 4 ... minutes, at most an hour."""
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
@@ -107,46 +145,176 @@ class Shipper:
         retries a due upload); a different waybill replaces one the channel
         has not accepted yet and is refused once it has.
         """
-        waybill = waybill.strip()
-        courier = courier.strip()
-        if not waybill or not courier:
-            raise ShipError("ship: courier and waybill are both required")
+        return self._ship_one(Waybill(order_id, courier, waybill, shipment), actor, None)
+
+    def ship_many(self, waybills: Sequence[Waybill], *, actor: str) -> ShipBatch:
+        """``ship`` for many waybills (a warehouse's print run): they are
+        recorded in one transaction per ``RECORD_CHUNK``, then each is uploaded
+        and the channel's answer recorded in a transaction of its own, as
+        ``ship`` does. A waybill ``ship`` would refuse is in ``failed``; the
+        others go on. An order that changes after its waybill is recorded is
+        marked as it is when the channel's answer comes."""
+        batch = ShipBatch()
+        for start in range(0, len(waybills), RECORD_CHUNK):
+            self._ship_chunk(waybills[start : start + RECORD_CHUNK], actor, {}, batch, strict=False)
+        return batch
+
+    def _ship_one(self, wanted: Waybill, actor: str, known: StoredOrder | None) -> ShipOutcome:
+        """``ship``; ``known`` is the order as the caller read it (read again
+        if it changed since)."""
+        batch = ShipBatch()
+        known_orders = {wanted.order_id: known} if known else {}
+        self._ship_chunk([wanted], actor, known_orders, batch, strict=True)
+        if batch.failed:
+            raise batch.failed[0][1]
+        return batch.outcomes[0]
+
+    def _ship_chunk(
+        self,
+        waybills: Sequence[Waybill],
+        actor: str,
+        known: dict[str, StoredOrder],
+        batch: ShipBatch,
+        *,
+        strict: bool,
+    ) -> None:
+        """Record ``waybills`` in one transaction, then upload each; what
+        happened lands in ``batch``. ``strict``: an upload that breaks raises
+        (``ship``) instead of landing in ``batch.failed``."""
+        wanted: list[Waybill] = []
+        for given in waybills:
+            cleaned = Waybill(
+                given.order_id, given.courier.strip(), given.waybill.strip(), given.shipment
+            )
+            if not cleaned.waybill or not cleaned.courier:
+                batch.failed.append(
+                    (given, ShipError("ship: courier and waybill are both required"))
+                )
+            else:
+                wanted.append(cleaned)
+        if not wanted:
+            return
         now = self._kit.clock.now()
+        recorded: list[tuple[Waybill, _Recorded | OrderKitError | None]]
+        recorded = self._kit.store.db.run(partial(self._record, wanted, actor, known, now))
+        # the orders as this call wrote them; an upload reads any other one afresh
+        latest: dict[str, StoredOrder] = {}
+        for item, done in recorded:
+            if isinstance(done, _Recorded) and done.order is not None:
+                latest[item.order_id] = done.order
+        later: list[Waybill] = []
+        for item, done in recorded:
+            if done is None:
+                later.append(item)
+            elif isinstance(done, OrderKitError):
+                batch.failed.append((item, done))
+            elif done.outcome is not None:
+                batch.outcomes.append(done.outcome)
+            else:
+                try:
+                    outcome, written = self._upload_one(
+                        item.order_id, done.shipment_id, actor, latest.pop(item.order_id, None)
+                    )
+                except Exception as exc:
+                    if strict:
+                        raise
+                    # its row stays claimed; the run loop's upload job tries again later
+                    batch.failed.append((item, exc))
+                    continue
+                if written is not None:
+                    latest[item.order_id] = written
+                batch.outcomes.append(outcome)
+        for item in later:  # a second waybill for one shipment: after the first
+            self._ship_chunk([item], actor, {}, batch, strict=strict)
 
-        def record(conn: sa.Connection) -> tuple[str, bool]:
-            stored = self._kit.store.orders.get(order_id, conn)
-            target = self._shipment(stored, shipment)
-            row = self.rows.get(conn, order_id, target.shipment_id)
-            if row is not None and row.waybill == waybill and row.courier == courier:
-                return target.shipment_id, row.state == BOOKED and self.rows.claim(
-                    conn, order_id, target.shipment_id, now
-                )
-            if row is not None and row.state == UPLOADED:
-                raise ShipError(
-                    f"{order_id}/{target.shipment_id}: the channel already accepted waybill "
-                    f"{row.waybill} ({row.courier}); change it on the platform, not here"
-                )
-            self._set_waybill(conn, stored, target, courier, waybill, actor, now)
-            return target.shipment_id, True
+    def _record(
+        self,
+        wanted: Sequence[Waybill],
+        actor: str,
+        known: dict[str, StoredOrder],
+        now: datetime,
+        conn: sa.Connection,
+    ) -> list[tuple[Waybill, _Recorded | OrderKitError | None]]:
+        """Record the waybills in one transaction. Per waybill: what was done,
+        why not, or None for a second waybill of a shipment (it waits)."""
+        orders = self._kit.store.orders
+        latest = {
+            **known,
+            **orders.get_many([w.order_id for w in wanted if w.order_id not in known], conn),
+        }
+        rows = self.rows.of_orders(conn, [w.order_id for w in wanted])
+        seen: set[tuple[str, str]] = set()
+        out: list[tuple[Waybill, _Recorded | OrderKitError | None]] = []
+        for item in wanted:
+            stored = latest.get(item.order_id)
+            try:
+                if stored is None:
+                    raise OrderNotFound(f"no order with id {item.order_id!r}")
+                key = (item.order_id, self._shipment(stored, item.shipment).shipment_id)
+                if key in seen:
+                    out.append((item, None))
+                    continue
+                seen.add(key)
+                try:
+                    done = self._record_one(conn, stored, item, rows.get(key), actor, now)
+                except ConflictError:
+                    if item.order_id not in known:
+                        raise
+                    # it changed since the caller read it: as if read now
+                    stored = orders.get(item.order_id, conn)
+                    row = self.rows.get(conn, *key)
+                    done = self._record_one(conn, stored, item, row, actor, now)
+            except OrderKitError as exc:  # nothing of this waybill was written
+                out.append((item, exc))
+                continue
+            if done.order is not None:
+                latest[item.order_id] = done.order
+            out.append((item, done))
+        return out
 
-        shipment_id, claimed = self._kit.store.db.run(record)
-        if not claimed:
-            return self.outcome(order_id, shipment_id)
-        return self._upload(order_id, shipment_id, actor=actor)
+    def _record_one(
+        self,
+        conn: sa.Connection,
+        stored: StoredOrder,
+        item: Waybill,
+        row: ShipmentRow | None,
+        actor: str,
+        now: datetime,
+    ) -> _Recorded:
+        order_id, courier, waybill = item.order_id, item.courier, item.waybill
+        target = self._shipment(stored, item.shipment)
+        if row is not None and row.waybill == waybill and row.courier == courier:
+            if row.state == BOOKED and self.rows.claim(conn, order_id, target.shipment_id, now):
+                return _Recorded(target.shipment_id, None, None)  # a due retry: upload it
+            return _Recorded(target.shipment_id, None, _outcome(row))
+        if row is not None and row.state == UPLOADED:
+            raise ShipError(
+                f"{order_id}/{target.shipment_id}: the channel already accepted waybill "
+                f"{row.waybill} ({row.courier}); change it on the platform, not here"
+            )
+        written = self._set_waybill(
+            conn, stored, target, courier, waybill, actor, now, row_exists=row is not None
+        )
+        return _Recorded(target.shipment_id, written, None)
 
     def book(self, order_id: str, shipment_id: str, *, actor: str) -> ShipOutcome:
         """Book the shipment's courier (``book_pickup``), falling back to the
         courier's configured backups; record the waybill and upload it. When no
         courier books it the shipment goes to ``manual_entry`` with an event."""
+        return self._book(order_id, shipment_id, actor, None)
+
+    def _book(
+        self, order_id: str, shipment_id: str, actor: str, known: StoredOrder | None
+    ) -> ShipOutcome:
         from orderkit.decisions import PickupRequest
         from orderkit.errors import CourierError
 
-        stored = self._kit.store.orders.get(order_id)
+        stored = known if known is not None else self._kit.store.orders.get(order_id)
         target = self._shipment(stored, shipment_id)
         with self._kit.store.db.transaction() as conn:
             row = self.rows.get(conn, order_id, shipment_id)
         if row is not None and row.waybill:
-            return self.outcome(order_id, shipment_id)  # booked before (maybe by a person)
+            return _outcome(row)  # booked before (maybe by a person)
         if not target.courier:
             return self._manual_entry(stored, target, "no courier chosen for it", actor)
         request = PickupRequest(
@@ -164,12 +332,8 @@ class Shipper:
                 "ship.booking_failed", order=order_id, courier=target.courier, error=str(exc)
             )
             return self._manual_entry(stored, target, str(exc), actor)
-        return self.ship(
-            order_id,
-            shipment=shipment_id,
-            courier=booking.courier,
-            waybill=booking.waybill,
-            actor=actor,
+        return self._ship_one(
+            Waybill(order_id, booking.courier, booking.waybill, shipment_id), actor, stored
         )
 
     def book_due(self, *, actor: str = "system:book", stop: Any = None) -> int:
@@ -202,12 +366,14 @@ class Shipper:
                 if stop is not None and stop():
                     break
                 stored = self._kit.store.orders.get(order_id)
+                latest: StoredOrder | None = stored
                 for shipment in stored.order.shipments:
                     if shipment.waybill or not shipment.courier:
                         continue
                     if (order_id, shipment.shipment_id) in recorded:
                         continue  # waiting for a person (manual entry) or its upload
-                    outcome = self.book(order_id, shipment.shipment_id, actor=actor)
+                    outcome = self._book(order_id, shipment.shipment_id, actor, latest)
+                    latest = None  # booking wrote the order: the next parcel reads it again
                     booked += int(outcome.waybill is not None)
         return booked
 
@@ -224,13 +390,16 @@ class Shipper:
             if stop is not None and stop():
                 break
             claimed = self._kit.store.db.run(partial(self._claim, order_id, shipment_id))
-            if claimed:
-                self._upload(order_id, shipment_id, actor="system:ship")
+            if claimed is not None:
+                self._upload_one(order_id, shipment_id, "system:ship", claimed)
                 tried += 1
         return tried
 
-    def _claim(self, order_id: str, shipment_id: str, conn: sa.Connection) -> bool:
-        return self.rows.claim(conn, order_id, shipment_id, self._kit.clock.now())
+    def _claim(self, order_id: str, shipment_id: str, conn: sa.Connection) -> StoredOrder | None:
+        """Claim a due upload; the order to upload, or None if someone else has it."""
+        if not self.rows.claim(conn, order_id, shipment_id, self._kit.clock.now()):
+            return None
+        return self._kit.store.orders.get(order_id, conn)
 
     def outcome(self, order_id: str, shipment_id: str) -> ShipOutcome:
         with self._kit.store.db.transaction() as conn:
@@ -239,20 +408,41 @@ class Shipper:
             raise ShipError(f"{order_id}/{shipment_id}: no waybill recorded")
         return _outcome(row)
 
-    def _upload(self, order_id: str, shipment_id: str, *, actor: str) -> ShipOutcome:
+    def _upload_one(
+        self, order_id: str, shipment_id: str, actor: str, stored: StoredOrder | None
+    ) -> tuple[ShipOutcome, StoredOrder | None]:
         """One claimed upload: call the channel (retrying transient errors a few
-        times), then record what it said."""
-        stored = self._kit.store.orders.get(order_id)
+        times), then record what it said. ``stored``: the order as last written,
+        if known; returns the outcome and the order as this wrote it (None: not
+        written, or not known)."""
+        if stored is None:
+            stored = self._kit.store.orders.get(order_id)
+        known = stored
         target = self._shipment(stored, shipment_id)
         result, error = self._call_channel(stored.order, target)
         now = self._kit.clock.now()
 
-        def settle(conn: sa.Connection) -> ShipOutcome:
+        def settle(conn: sa.Connection) -> tuple[ShipOutcome, StoredOrder | None]:
+            if result is not None and target.waybill is not None:
+                # the usual answer in one statement: finish the row if it still
+                # holds this waybill, then mark the order
+                accepted = result.accepted
+                if self.rows.finish(
+                    conn,
+                    order_id,
+                    shipment_id,
+                    state=UPLOADED if accepted else UPLOAD_FAILED,
+                    now=now,
+                    error_code=None if accepted else result.error_code,
+                    error=None if accepted else result.error_message,
+                    waybill=target.waybill,
+                ):
+                    return self._settled(conn, known, target, result, actor)
             row = self.rows.get(conn, order_id, shipment_id)
             if row is None or row.waybill != target.waybill:
                 # someone recorded another waybill meanwhile; theirs is due now
-                return _outcome(row) if row else ShipOutcome(order_id, shipment_id, BOOKED)
-            current = self._kit.store.orders.get(order_id, conn)
+                got = _outcome(row) if row else ShipOutcome(order_id, shipment_id, BOOKED)
+                return got, None
             if result is None:
                 retry_at = now + retry_delay(row.attempts + 1)
                 self.rows.finish(
@@ -262,22 +452,17 @@ class Shipper:
                 return ShipOutcome(
                     order_id, shipment_id, BOOKED, target.waybill, target.courier,
                     error=error, retry_at=retry_at,
-                )  # fmt: skip
+                ), known  # fmt: skip
             if result.accepted:
                 self.rows.finish(conn, order_id, shipment_id, state=UPLOADED, now=now)
-                self._mark(conn, current, shipment_id, ShipmentStatus.SHIPPED, actor, result)
-                return ShipOutcome(order_id, shipment_id, UPLOADED, target.waybill, target.courier)
-            self.rows.finish(
-                conn, order_id, shipment_id, state=UPLOAD_FAILED, now=now,
-                error_code=result.error_code, error=result.error_message,
-            )  # fmt: skip
-            self._mark(conn, current, shipment_id, ShipmentStatus.UPLOAD_FAILED, actor, result)
-            return ShipOutcome(
-                order_id, shipment_id, UPLOAD_FAILED, target.waybill, target.courier,
-                error_code=result.error_code, error=result.error_message,
-            )  # fmt: skip
+            else:
+                self.rows.finish(
+                    conn, order_id, shipment_id, state=UPLOAD_FAILED, now=now,
+                    error_code=result.error_code, error=result.error_message,
+                )  # fmt: skip
+            return self._settled(conn, known, target, result, actor)
 
-        outcome: ShipOutcome = self._kit.store.db.run(settle)
+        outcome, written = self._kit.store.db.run(settle)
         log.info(
             "ship.upload",
             order=order_id,
@@ -285,7 +470,32 @@ class Shipper:
             state=outcome.state,
             error_code=outcome.error_code,
         )
-        return outcome
+        return outcome, written
+
+    def _settled(
+        self,
+        conn: sa.Connection,
+        known: StoredOrder,
+        target: Shipment,
+        result: ShipResult,
+        actor: str,
+    ) -> tuple[ShipOutcome, StoredOrder]:
+        """Mark the order after the channel answered (its row is finished);
+        returns the outcome and the order as written."""
+        order_id, shipment_id = known.order.id or "", target.shipment_id
+        status = ShipmentStatus.SHIPPED if result.accepted else ShipmentStatus.UPLOAD_FAILED
+        try:
+            written = self._mark(conn, known, shipment_id, status, actor, result)
+        except ConflictError:  # it changed since it was read: mark it as it is now
+            current = self._kit.store.orders.get(order_id, conn)
+            written = self._mark(conn, current, shipment_id, status, actor, result)
+        if result.accepted:
+            uploaded = ShipOutcome(order_id, shipment_id, UPLOADED, target.waybill, target.courier)
+            return uploaded, written
+        return ShipOutcome(
+            order_id, shipment_id, UPLOAD_FAILED, target.waybill, target.courier,
+            error_code=result.error_code, error=result.error_message,
+        ), written  # fmt: skip
 
     def _call_channel(self, order: Order, shipment: Shipment) -> tuple[ShipResult | None, str]:
         """The channel's answer, or (None, why) when it should be tried again later."""
@@ -325,7 +535,9 @@ class Shipper:
         waybill: str,
         actor: str,
         now: datetime,
-    ) -> None:
+        *,
+        row_exists: bool | None = None,
+    ) -> StoredOrder:
         order_id = stored.order.id or ""
         shipments = _with_shipment(
             stored.order,
@@ -333,7 +545,9 @@ class Shipper:
                 update={"courier": courier, "waybill": waybill, "status": ShipmentStatus.BOOKED}
             ),
         )
-        self._kit.store.orders.change_in(
+        booked = {"order_id": order_id, "shipment_id": target.shipment_id, "courier": courier,
+                  "waybill": waybill, "actor": actor}  # fmt: skip
+        written = self._kit.store.orders.change_in(
             conn,
             order_id,
             lambda order: order.model_copy(update={"shipments": shipments}),
@@ -342,6 +556,8 @@ class Shipper:
             expected_version=stored.version,
             kind="waybill",
             attempted={"shipment": target.shipment_id, "courier": courier, "waybill": waybill},
+            current=stored,
+            events=[("shipment.booked", booked, f"{order_id}|{target.shipment_id}|{waybill}")],
         )
         self.rows.record(
             conn,
@@ -355,15 +571,9 @@ class Shipper:
             actor=actor,
             now=now,
             claim_until=now + CLAIM,  # this call uploads it; the run loop keeps off
+            exists=row_exists,
         )
-        self._kit.store.outbox_add(
-            conn,
-            "shipment.booked",
-            order_id,
-            {"order_id": order_id, "shipment_id": target.shipment_id, "courier": courier,
-             "waybill": waybill, "actor": actor},
-            key=f"{order_id}|{target.shipment_id}|{waybill}",
-        )  # fmt: skip
+        return written
 
     def _mark(
         self,
@@ -373,7 +583,7 @@ class Shipper:
         status: ShipmentStatus,
         actor: str,
         result: ShipResult,
-    ) -> None:
+    ) -> StoredOrder:
         order = current.order
         order_id = order.id or ""
         target = next(s for s in order.shipments if s.shipment_id == shipment_id)
@@ -396,18 +606,6 @@ class Shipper:
             else f"channel refused waybill {target.waybill}: {result.error_code} "
             f"{result.error_message or ''}".strip()
         )
-        self._kit.store.orders.change_in(
-            conn,
-            order_id,
-            lambda o: o.model_copy(update={"shipments": shipments, "status": axes}),
-            actor=actor,
-            reason=reason[:500],
-            expected_version=current.version,
-            kind="tracking_uploaded" if accepted else "tracking_refused",
-            to_state=lifecycle,
-            detail={"shipment": shipment_id, "platform_ref": result.platform_ref,
-                    "error_code": result.error_code},
-        )  # fmt: skip
         topic = "shipment.uploaded" if accepted else "shipment.upload_failed"
         payload = {
             "order_id": order_id,
@@ -418,18 +616,31 @@ class Shipper:
             "error_code": result.error_code,
             "error": result.error_message,
         }
-        self._kit.store.outbox_add(
-            conn, topic, order_id, payload, key=f"{order_id}|{shipment_id}|{target.waybill}"
-        )
-        if accepted and all(
+        events: list[ChangeEvent] = [(topic, payload, f"{order_id}|{shipment_id}|{target.waybill}")]
+        # every parcel left: its stock too (even when the platform's echo moved
+        # the order to shipped first); releasing twice changes nothing
+        gone = accepted and all(
             s.status in (ShipmentStatus.SHIPPED, ShipmentStatus.CANCELLED) for s in shipments
-        ):
-            # every parcel left: its stock too (even when the platform's echo moved
-            # the order to shipped first); releasing twice changes nothing
+        )
+        if gone:
+            events.append(("order.shipped", {"order_id": order_id}, order_id))
+        written = self._kit.store.orders.change_in(
+            conn,
+            order_id,
+            lambda o: o.model_copy(update={"shipments": shipments, "status": axes}),
+            actor=actor,
+            reason=reason[:500],
+            expected_version=current.version,
+            kind="tracking_uploaded" if accepted else "tracking_refused",
+            to_state=lifecycle,
+            detail={"shipment": shipment_id, "platform_ref": result.platform_ref,
+                    "error_code": result.error_code},
+            current=current,
+            events=events,
+        )  # fmt: skip
+        if gone:
             self._kit.store.stock.release(conn, order_id, state="consumed")
-            self._kit.store.outbox_add(
-                conn, "order.shipped", order_id, {"order_id": order_id}, key=order_id
-            )
+        return written
 
     def _manual_entry(
         self, stored: StoredOrder, target: Shipment, error: str, actor: str

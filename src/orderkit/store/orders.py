@@ -9,9 +9,11 @@ overwrite (the lost-tracking-number race).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property, lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +23,13 @@ from orderkit.errors import ConflictError, OrderKitError, OrderNotFound
 from orderkit.models import Lifecycle, Order, StatusAxes
 from orderkit.status import allowed_transitions, can_transition
 from orderkit.store.db import Database, aware, utcnow_naive
+from orderkit.store.dialect import insert_ignore
+from orderkit.store.ids import event_id
 from orderkit.store.schema import Tables
+
+#: An outbox event that goes with a change: (topic, payload, key); its id is
+#: stable per (topic, key), like ``Store.outbox_add``'s.
+ChangeEvent = tuple[str, dict[str, Any], str]
 
 
 def is_held(order: Order) -> bool:
@@ -40,6 +48,8 @@ class StoredOrder:
     lifecycle: Lifecycle
     platform_lifecycle: Lifecycle | None
     updated_at: datetime
+    #: when a timed hold ends by itself (None: no timer)
+    hold_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,47 @@ class Orders:
         self._t = tables
         self._clock = clock
         self._persist = persist
+
+    # -- prebuilt statements: built once, so each use skips SQLAlchemy's statement
+    # construction and cache-key work (a large share of a short transaction) ------
+
+    @cached_property
+    def _select(self) -> sa.Select[Any]:
+        o = self._t.orders
+        return sa.select(
+            o.c.id,
+            o.c.snapshot,
+            o.c.version,
+            o.c.lifecycle,
+            o.c.platform_lifecycle,
+            o.c.updated_at,
+            o.c.hold_until,
+        )
+
+    @cached_property
+    def _select_one(self) -> sa.Select[Any]:
+        return self._select.where(self._t.orders.c.id == sa.bindparam("b_id"))
+
+    @cached_property
+    def _select_many(self) -> sa.Select[Any]:
+        return self._select.where(self._t.orders.c.id.in_(sa.bindparam("b_ids", expanding=True)))
+
+    @cached_property
+    def _select_version(self) -> sa.Select[Any]:
+        o = self._t.orders
+        return sa.select(o.c.version).where(o.c.id == sa.bindparam("b_id"))
+
+    @cached_property
+    def _update_guarded(self) -> sa.Update:
+        # the SET columns come from the parameters' keys
+        o = self._t.orders
+        return o.update().where(
+            o.c.id == sa.bindparam("b_id"), o.c.version == sa.bindparam("b_expected")
+        )
+
+    @cached_property
+    def _insert_event(self) -> sa.Insert:
+        return self._t.timeline.insert()
 
     # -- reading ---------------------------------------------------------------
 
@@ -99,26 +150,30 @@ class Orders:
             )
 
     def get(self, order_id: str, conn: sa.Connection | None = None) -> StoredOrder:
-        o = self._t.orders
-        query = sa.select(
-            o.c.snapshot, o.c.version, o.c.lifecycle, o.c.platform_lifecycle, o.c.updated_at
-        ).where(o.c.id == order_id)
+        params = {"b_id": order_id}
         if conn is None:
             with self._db.transaction() as own:
-                row = own.execute(query).first()
+                row = own.execute(self._select_one, params).first()
         else:
-            row = conn.execute(query).first()
+            row = conn.execute(self._select_one, params).first()
         if row is None:
             raise OrderNotFound(f"no order with id {order_id!r}")
-        return StoredOrder(
-            order=Order.model_validate_json(row.snapshot),
-            version=row.version,
-            lifecycle=Lifecycle(row.lifecycle),
-            platform_lifecycle=Lifecycle(row.platform_lifecycle)
-            if row.platform_lifecycle
-            else None,
-            updated_at=aware(row.updated_at) or row.updated_at,
-        )
+        return _stored(row)
+
+    def get_many(
+        self, order_ids: Iterable[str], conn: sa.Connection | None = None
+    ) -> dict[str, StoredOrder]:
+        """Orders by id, read in one query; unknown ids are left out."""
+        ids = list(dict.fromkeys(order_ids))
+        if not ids:
+            return {}
+        params = {"b_ids": ids}
+        if conn is None:
+            with self._db.transaction() as own:
+                rows = own.execute(self._select_many, params).all()
+        else:
+            rows = conn.execute(self._select_many, params).all()
+        return {row.id: _stored(row) for row in rows}
 
     def timeline(self, order_id: str) -> list[TimelineEvent]:
         t = self._t.timeline
@@ -153,17 +208,41 @@ class Orders:
         dedup_key: str | None = None,
     ) -> None:
         conn.execute(
-            self._t.timeline.insert().values(
-                order_id=order_id,
-                at=utcnow_naive(self._clock.now()),
-                actor=actor,
-                kind=kind,
-                from_state=from_state,
-                to_state=to_state,
-                reason=(reason or "")[:512] or None,
-                detail=json.dumps(detail or {}, ensure_ascii=False, default=str),
-                dedup_key=dedup_key,
-            )
+            self._insert_event,
+            {
+                "order_id": order_id,
+                "at": utcnow_naive(self._clock.now()),
+                "actor": actor,
+                "kind": kind,
+                "from_state": from_state,
+                "to_state": to_state,
+                "reason": (reason or "")[:512] or None,
+                "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+                "dedup_key": dedup_key,
+            },
+        )
+
+    def add_outbox(
+        self, conn: sa.Connection, order_id: str | None, events: Sequence[ChangeEvent]
+    ) -> None:
+        """Outbox events in the caller's transaction, in one statement; the same
+        rows ``Store.outbox_add`` writes (an event id already there is skipped)."""
+        now = utcnow_naive(self._clock.now())
+        insert_ignore_prebuilt(
+            conn,
+            self._t.outbox,
+            [
+                {
+                    "id": event_id(topic, key),
+                    "topic": topic,
+                    "order_id": order_id,
+                    "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for topic, payload, key in events
+            ],
+            key="id",
         )
 
     # -- guarded changes ---------------------------------------------------------
@@ -235,32 +314,42 @@ class Orders:
         to_state: Lifecycle | None = None,
         hold_until: datetime | None = None,
         detail: dict[str, Any] | None = None,
+        current: StoredOrder | None = None,
+        decided: bool = False,
+        events: Sequence[ChangeEvent] = (),
     ) -> StoredOrder:
         """``change`` inside the caller's transaction (no rejected-attempt
-        event: the caller decides what a conflict means)."""
-        o = self._t.orders
+        event: the caller decides what a conflict means).
+
+        :param current: the order as the caller read it at ``expected_version``
+            (saves reading it again; the guarded UPDATE still refuses a stale one).
+        :param decided: also record the new version as decided by ``kit.process``.
+        :param events: outbox events written with the change.
+        """
         attempt = dict(attempted or {})
-        current = self.get(order_id, conn)
+        if current is None or current.version != expected_version:
+            current = self.get(order_id, conn)
         if current.version != expected_version:
             raise self._conflict(order_id, expected_version, current.version, attempt)
         changed = mutate(current.order)
         lifecycle = changed.status.lifecycle if changed.status else current.lifecycle
         now = utcnow_naive(self._clock.now())
-        moved = conn.execute(
-            o.update()
-            .where(o.c.id == order_id, o.c.version == expected_version)
-            .values(
-                snapshot=changed.model_dump_json(),
-                version=expected_version + 1,
-                lifecycle=lifecycle.value,
-                updated_at=now,
-                on_hold=is_held(changed),
-                hold_until=utcnow_naive(hold_until) if hold_until else None,
-                refund=changed.status.refund.value if changed.status else "none",
-            )
-        ).rowcount
+        values: dict[str, Any] = {
+            "b_id": order_id,
+            "b_expected": expected_version,
+            "snapshot": changed.model_dump_json(),
+            "version": expected_version + 1,
+            "lifecycle": lifecycle.value,
+            "updated_at": now,
+            "on_hold": is_held(changed),
+            "hold_until": utcnow_naive(hold_until) if hold_until else None,
+            "refund": changed.status.refund.value if changed.status else "none",
+        }
+        if decided:
+            values["decided_version"] = expected_version + 1
+        moved = conn.execute(self._update_guarded, values).rowcount
         if moved != 1:
-            actual = conn.execute(sa.select(o.c.version).where(o.c.id == order_id)).scalar()
+            actual = conn.execute(self._select_version, {"b_id": order_id}).scalar()
             raise self._conflict(order_id, expected_version, int(actual or -1), attempt)
         self.add_event(
             conn,
@@ -272,10 +361,17 @@ class Orders:
             to_state=(to_state or lifecycle).value,
             detail={**attempt, **(detail or {}), "version": expected_version + 1},
         )
+        if events:
+            self.add_outbox(conn, order_id, events)
         if self._persist is not None:
             self._persist(conn, [(changed, False)])
         return StoredOrder(
-            changed, expected_version + 1, lifecycle, current.platform_lifecycle, aware(now) or now
+            changed,
+            expected_version + 1,
+            lifecycle,
+            current.platform_lifecycle,
+            aware(now) or now,
+            aware(values["hold_until"]),
         )
 
     def transition(
@@ -325,3 +421,41 @@ class Orders:
             actual_version=actual,
             attempted=attempt,
         )
+
+
+def _stored(row: sa.Row[Any]) -> StoredOrder:
+    return StoredOrder(
+        order=Order.model_validate_json(row.snapshot),
+        version=row.version,
+        lifecycle=Lifecycle(row.lifecycle),
+        platform_lifecycle=Lifecycle(row.platform_lifecycle) if row.platform_lifecycle else None,
+        updated_at=aware(row.updated_at) or row.updated_at,
+        hold_until=aware(row.hold_until),
+    )
+
+
+def insert_ignore_prebuilt(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *, key: str
+) -> None:
+    """``dialect.insert_ignore`` with its statement built once per table and
+    dialect (hot paths insert a row or two per call)."""
+    if rows:
+        conn.execute(insert_ignore_statement(table, conn.dialect.name, key), list(rows))
+
+
+@lru_cache(maxsize=256)
+def insert_ignore_statement(table: sa.Table, dialect: str, key: str, counted: bool = False) -> Any:
+    """The statement ``dialect.insert_ignore`` runs, built once per table and
+    dialect. ``counted``: its rowcount says whether the row went in (on SQLite
+    and PostgreSQL; MySQL counts a skipped row as found)."""
+    if counted:
+        stmt = insert_ignore_statement(table, dialect, key)
+        return stmt.execution_options(preserve_rowcount=True)
+    # let ``insert_ignore`` build the statement (one place knows the dialects'
+    # spellings) and keep it instead of running it
+    built: list[Any] = []
+    capture = SimpleNamespace(
+        dialect=SimpleNamespace(name=dialect), execute=lambda stmt, rows: built.append(stmt)
+    )
+    insert_ignore(capture, table, [{}], key=key)  # type: ignore[arg-type]
+    return built[0]

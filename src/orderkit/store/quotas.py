@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 
 from orderkit.clock import Clock
 from orderkit.store.db import Database, utcnow_naive
-from orderkit.store.dialect import insert_ignore
+from orderkit.store.orders import insert_ignore_prebuilt
 from orderkit.store.schema import Tables
 
 ALL_TIME = "*"
@@ -31,17 +33,65 @@ class Quotas:
         self._t = tables
         self._clock = clock
 
+    # -- prebuilt statements (see ``Orders``) ----------------------------------------
+
+    @cached_property
+    def _usage(self) -> sa.Select[Any]:
+        u = self._t.gift_quota_usage
+        return sa.select(u.c.rule_id, u.c.day, u.c.used).where(
+            u.c.rule_id.in_(sa.bindparam("b_rules", expanding=True)),
+            u.c.day.in_(sa.bindparam("b_days", expanding=True)),
+        )
+
+    @cached_property
+    def _claim(self) -> sa.Update:
+        c = self._t.gift_quota_claims
+        return c.update().where(
+            c.c.order_id == sa.bindparam("b_order"),
+            c.c.rule_id == sa.bindparam("b_rule"),
+            c.c.state.in_(("new", "released")),
+        )
+
+    @cached_property
+    def _set_claim(self) -> sa.Update:
+        c = self._t.gift_quota_claims
+        return c.update().where(
+            c.c.order_id == sa.bindparam("b_order"), c.c.rule_id == sa.bindparam("b_rule")
+        )
+
+    def _count(self, capped: bool) -> sa.Update:
+        return self._count_capped if capped else self._count_free
+
+    @cached_property
+    def _count_free(self) -> sa.Update:
+        u = self._t.gift_quota_usage
+        units = sa.bindparam("b_units", type_=sa.Integer)
+        return (
+            u.update()
+            .where(u.c.rule_id == sa.bindparam("b_rule"), u.c.day == sa.bindparam("b_day"))
+            .values(used=u.c.used + units)
+        )
+
+    @cached_property
+    def _count_capped(self) -> sa.Update:
+        u = self._t.gift_quota_usage
+        units = sa.bindparam("b_units", type_=sa.Integer)
+        return self._count_free.where(u.c.used + units <= sa.bindparam("b_cap", type_=sa.Integer))
+
     def left(self, limits: Mapping[str, QuotaLimit], day: str) -> dict[str, int | None]:
         """Units each rule may still give today (None: unlimited)."""
         if not limits:
             return {}
-        u = self._t.gift_quota_usage
         with self._db.transaction() as conn:
-            rows = conn.execute(
-                sa.select(u.c.rule_id, u.c.day, u.c.used).where(
-                    u.c.rule_id.in_(list(limits)), u.c.day.in_([ALL_TIME, day])
-                )
-            ).all()
+            return self.left_in(conn, limits, day)
+
+    def left_in(
+        self, conn: sa.Connection, limits: Mapping[str, QuotaLimit], day: str
+    ) -> dict[str, int | None]:
+        """``left`` inside the caller's transaction."""
+        if not limits:
+            return {}
+        rows = conn.execute(self._usage, {"b_rules": list(limits), "b_days": [ALL_TIME, day]}).all()
         used = {(r.rule_id, r.day): r.used for r in rows}
         out: dict[str, int | None] = {}
         for rule_id, limit in limits.items():
@@ -66,7 +116,7 @@ class Quotas:
         """Claim ``units`` for one order and rule; True if held (now or before)."""
         c, u = self._t.gift_quota_claims, self._t.gift_quota_usage
         now = utcnow_naive(self._clock.now())
-        insert_ignore(
+        insert_ignore_prebuilt(
             conn,
             c,
             [
@@ -81,15 +131,13 @@ class Quotas:
             ],
             key="order_id",
         )
-        key = (c.c.order_id == order_id, c.c.rule_id == rule_id)
+        key = {"b_order": order_id, "b_rule": rule_id}
         claimed = conn.execute(
-            c.update()
-            .where(*key, c.c.state.in_(("new", "released")))
-            .values(state="held", units=units, day=day, updated_at=now)
+            self._claim, {**key, "state": "held", "units": units, "day": day, "updated_at": now}
         ).rowcount
         if claimed != 1:
             return True  # this order holds its quota already
-        insert_ignore(
+        insert_ignore_prebuilt(
             conn,
             u,
             [
@@ -100,17 +148,13 @@ class Quotas:
         )
         counted: list[str] = []
         for bucket, cap in ((ALL_TIME, limit.total), (day, limit.per_day)):
-            guard = [u.c.rule_id == rule_id, u.c.day == bucket]
-            if cap is not None:
-                guard.append(u.c.used + units <= cap)
-            if conn.execute(u.update().where(*guard).values(used=u.c.used + units)).rowcount != 1:
+            count = {"b_rule": rule_id, "b_day": bucket, "b_units": units, "b_cap": cap}
+            if conn.execute(self._count(cap is not None), count).rowcount != 1:
                 for done in counted:  # give back what this call counted
                     conn.execute(
-                        u.update()
-                        .where(u.c.rule_id == rule_id, u.c.day == done)
-                        .values(used=u.c.used - units)
+                        self._count_free, {"b_rule": rule_id, "b_day": done, "b_units": -units}
                     )
-                conn.execute(c.update().where(*key).values(state="released", updated_at=now))
+                conn.execute(self._set_claim, {**key, "state": "released", "updated_at": now})
                 return False
             counted.append(bucket)
         return True

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 
 from orderkit.clock import Clock
 from orderkit.store.db import Database, utcnow_naive
-from orderkit.store.dialect import insert_ignore, upsert
+from orderkit.store.dialect import upsert
+from orderkit.store.orders import insert_ignore_prebuilt, insert_ignore_statement
 from orderkit.store.schema import Tables
+
+#: One reservation line: (line_id, sku, warehouse, quantity).
+Line = tuple[str, str, str, int]
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,80 @@ class Stock:
         self._db = db
         self._t = tables
         self._clock = clock
+
+    # -- prebuilt statements (see ``Orders``) ----------------------------------------
+
+    @cached_property
+    def _balances_of(self) -> sa.Select[Any]:
+        b = self._t.stock_balances
+        return sa.select(b).where(b.c.sku.in_(sa.bindparam("b_skus", expanding=True)))
+
+    @cached_property
+    def _claim_line(self) -> sa.Update:
+        r = self._t.reservations
+        return r.update().where(
+            r.c.order_id == sa.bindparam("b_order"),
+            r.c.line_id == sa.bindparam("b_line"),
+            r.c.warehouse == sa.bindparam("b_warehouse"),
+            r.c.state.in_(("new", "released")),
+        )
+
+    @cached_property
+    def _set_line(self) -> sa.Update:
+        r = self._t.reservations
+        return r.update().where(
+            r.c.order_id == sa.bindparam("b_order"),
+            r.c.line_id == sa.bindparam("b_line"),
+            r.c.warehouse == sa.bindparam("b_warehouse"),
+        )
+
+    @cached_property
+    def _take(self) -> sa.Update:
+        b = self._t.stock_balances
+        q = sa.bindparam("b_quantity", type_=sa.Integer)
+        return (
+            b.update()
+            .where(
+                b.c.sku == sa.bindparam("b_sku"),
+                b.c.warehouse == sa.bindparam("b_warehouse"),
+                b.c.reserved + q <= b.c.available,
+            )
+            .values(reserved=b.c.reserved + q)
+        )
+
+    @cached_property
+    def _give_back(self) -> sa.Update:
+        b = self._t.stock_balances
+        q = sa.bindparam("b_quantity", type_=sa.Integer)
+        gone = sa.bindparam("b_gone", type_=sa.Integer)
+        return (
+            b.update()
+            .where(b.c.sku == sa.bindparam("b_sku"), b.c.warehouse == sa.bindparam("b_warehouse"))
+            .values(reserved=b.c.reserved - q, available=b.c.available - gone)
+        )
+
+    @cached_property
+    def _held(self) -> sa.Select[Any]:
+        r = self._t.reservations
+        return (
+            sa.select(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
+            .where(r.c.order_id == sa.bindparam("b_order"), r.c.state == "reserved")
+            .order_by(r.c.sku, r.c.warehouse)
+        )
+
+    @cached_property
+    def _move_all_held(self) -> sa.Update:
+        r = self._t.reservations
+        return (
+            r.update()
+            .where(r.c.order_id == sa.bindparam("b_order"), r.c.state == "reserved")
+            .returning(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
+        )
+
+    @cached_property
+    def _move_held(self) -> sa.Update:
+        r = self._t.reservations
+        return r.update().where(r.c.id == sa.bindparam("b_id"), r.c.state == "reserved")
 
     def refresh(self, levels: Iterable[StockLevel], *, full: bool = False) -> int:
         """Set on-hand quantities from the ERP; reservations are kept."""
@@ -84,23 +164,36 @@ class Stock:
         return len(rows)
 
     def balances(self, skus: Iterable[str] | None = None) -> dict[tuple[str, str], Balance]:
-        b = self._t.stock_balances
-        query = sa.select(b)
-        if skus is not None:
-            query = query.where(b.c.sku.in_(list(skus)))
         with self._db.transaction() as conn:
-            return {
-                (r.sku, r.warehouse): Balance(r.sku, r.warehouse, r.available, r.reserved)
-                for r in conn.execute(query)
-            }
+            return self.balances_in(conn, skus)
 
-    def reserve_all(
-        self, conn: sa.Connection, order_id: str, lines: Sequence[tuple[str, str, str, int]]
-    ) -> bool:
+    def balances_in(
+        self, conn: sa.Connection, skus: Iterable[str] | None = None
+    ) -> dict[tuple[str, str], Balance]:
+        """``balances`` inside the caller's transaction."""
+        if skus is None:
+            rows = conn.execute(sa.select(self._t.stock_balances))
+        else:
+            wanted = sorted(set(skus))
+            if not wanted:
+                return {}
+            rows = conn.execute(self._balances_of, {"b_skus": wanted})
+        return {
+            (r.sku, r.warehouse): Balance(r.sku, r.warehouse, r.available, r.reserved) for r in rows
+        }
+
+    def reserve_all(self, conn: sa.Connection, order_id: str, lines: Sequence[Line]) -> bool:
         """Reserve ``(line_id, sku, warehouse, quantity)`` lines all or nothing:
         if one is short, the lines this call claimed are given back, so the
         caller's transaction (which orderkit may not own) is left as it was."""
-        claimed: list[tuple[str, str, str, int]] = []
+        return self.reserve_lines(conn, order_id, lines) is not None
+
+    def reserve_lines(
+        self, conn: sa.Connection, order_id: str, lines: Sequence[Line]
+    ) -> list[Line] | None:
+        """``reserve_all``, saying which lines took stock now (the others were
+        reserved before); None if one is short (nothing is kept)."""
+        claimed: list[Line] = []
         for line_id, sku, warehouse, quantity in lines:
             outcome = self._reserve(
                 conn,
@@ -113,10 +206,10 @@ class Stock:
             if outcome == "short":
                 for undo in claimed:
                     self._unreserve(conn, order_id, *undo)
-                return False
+                return None
             if outcome == "claimed":
                 claimed.append((line_id, sku, warehouse, quantity))
-        return True
+        return claimed
 
     def reserve(
         self,
@@ -149,17 +242,12 @@ class Stock:
         warehouse: str,
         quantity: int,
     ) -> None:
-        r, b = self._t.reservations, self._t.stock_balances
         now = utcnow_naive(self._clock.now())
+        key = {"b_order": order_id, "b_line": line_id, "b_warehouse": warehouse}
+        conn.execute(self._set_line, {**key, "state": "released", "updated_at": now})
         conn.execute(
-            r.update()
-            .where(r.c.order_id == order_id, r.c.line_id == line_id, r.c.warehouse == warehouse)
-            .values(state="released", updated_at=now)
-        )
-        conn.execute(
-            b.update()
-            .where(b.c.sku == sku, b.c.warehouse == warehouse)
-            .values(reserved=b.c.reserved - quantity)
+            self._give_back,
+            {"b_sku": sku, "b_warehouse": warehouse, "b_quantity": quantity, "b_gone": 0},
         )
 
     def _reserve(
@@ -173,72 +261,79 @@ class Stock:
         quantity: int,
     ) -> str:
         """ "claimed" (taken now), "already" (held before) or "short"."""
-        r, b = self._t.reservations, self._t.stock_balances
         now = utcnow_naive(self._clock.now())
-        key = (r.c.order_id == order_id, r.c.line_id == line_id, r.c.warehouse == warehouse)
-        insert_ignore(
-            conn,
-            r,
-            [
-                {
-                    "order_id": order_id,
-                    "line_id": line_id,
-                    "sku": sku,
-                    "warehouse": warehouse,
-                    "quantity": quantity,
-                    "state": "new",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ],
-            key="order_id",
-        )
+        key = {"b_order": order_id, "b_line": line_id, "b_warehouse": warehouse}
+        row = {
+            "order_id": order_id,
+            "line_id": line_id,
+            "sku": sku,
+            "warehouse": warehouse,
+            "quantity": quantity,
+            "created_at": now,
+            "updated_at": now,
+        }
         # Claiming the row is the lock: a racing worker for the same line waits
         # here, then finds it reserved and takes no stock a second time.
-        claimed = conn.execute(
-            r.update()
-            .where(*key, r.c.state.in_(("new", "released")))
-            .values(state="reserved", quantity=quantity, sku=sku, updated_at=now)
-        ).rowcount
+        if conn.dialect.name in ("sqlite", "postgresql"):
+            # a first reservation inserts the row claimed; their insert-or-skip
+            # counts 1 only when it inserted (MySQL's answer cannot tell)
+            first = insert_ignore_statement(
+                self._t.reservations, conn.dialect.name, "order_id", counted=True
+            )
+            claimed = conn.execute(first, {**row, "state": "reserved"}).rowcount
+        else:
+            insert_ignore_prebuilt(
+                conn, self._t.reservations, [{**row, "state": "new"}], key="order_id"
+            )
+            claimed = 0
+        if claimed != 1:  # the row was there: claim it if nobody holds it
+            claimed = conn.execute(
+                self._claim_line,
+                {**key, "state": "reserved", "quantity": quantity, "sku": sku, "updated_at": now},
+            ).rowcount
         if claimed != 1:
             return "already"  # reserved (or consumed) for this line before
         taken = conn.execute(
-            b.update()
-            .where(
-                b.c.sku == sku, b.c.warehouse == warehouse, b.c.reserved + quantity <= b.c.available
-            )
-            .values(reserved=b.c.reserved + quantity)
+            self._take, {"b_sku": sku, "b_warehouse": warehouse, "b_quantity": quantity}
         ).rowcount
         if taken != 1:
-            conn.execute(r.update().where(*key).values(state="released", updated_at=now))
+            conn.execute(self._set_line, {**key, "state": "released", "updated_at": now})
             return "short"
         return "claimed"
 
     def release(self, conn: sa.Connection, order_id: str, *, state: str = "released") -> int:
         """Give back every reservation of an order (cancel, refund, re-allocation).
         ``state="consumed"`` marks them shipped instead (stock left the shelf)."""
-        r, b = self._t.reservations, self._t.stock_balances
-        held = conn.execute(
-            sa.select(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
-            .where(r.c.order_id == order_id, r.c.state == "reserved")
-            .order_by(r.c.sku, r.c.warehouse)
-        ).all()
         now = utcnow_naive(self._clock.now())
-        released = 0
-        for row in held:
+        moved: Sequence[Any]
+        if conn.dialect.update_returning:
+            # one statement moves them all and says which it moved
             moved = conn.execute(
-                r.update()
-                .where(r.c.id == row.id, r.c.state == "reserved")
-                .values(state=state, updated_at=now)
-            ).rowcount
-            if moved == 1:
-                # shipped goods left the shelf: take them off ``available`` too, so
-                # they are not offered again before the ERP's next stock refresh
-                gone = row.quantity if state == "consumed" else 0
-                conn.execute(
-                    b.update()
-                    .where(b.c.sku == row.sku, b.c.warehouse == row.warehouse)
-                    .values(reserved=b.c.reserved - row.quantity, available=b.c.available - gone)
-                )
-                released += 1
-        return released
+                self._move_all_held, {"b_order": order_id, "state": state, "updated_at": now}
+            ).all()
+        else:
+            held = conn.execute(self._held, {"b_order": order_id}).all()
+            moved = [
+                row
+                for row in held
+                if conn.execute(
+                    self._move_held, {"b_id": row.id, "state": state, "updated_at": now}
+                ).rowcount
+                == 1
+            ]
+        if moved:
+            # shipped goods left the shelf: take them off ``available`` too, so
+            # they are not offered again before the ERP's next stock refresh
+            conn.execute(
+                self._give_back,
+                [
+                    {
+                        "b_sku": row.sku,
+                        "b_warehouse": row.warehouse,
+                        "b_quantity": row.quantity,
+                        "b_gone": row.quantity if state == "consumed" else 0,
+                    }
+                    for row in sorted(moved, key=lambda r: (r.sku, r.warehouse, r.id))
+                ],
+            )
+        return len(moved)
