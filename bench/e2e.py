@@ -198,6 +198,9 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    from orderkit.logs import configure_logging
+
+    configure_logging(fmt="console", level="warning")  # as `orderkit run` logs: no per-parcel lines
     targets = [("sqlite", None)]
     pg = postgres_url(args.postgres_url)
     if pg:
