@@ -234,3 +234,19 @@ def test_a_kit_without_shops(kit: OrderKit) -> None:
     assert run_monitors(kit).raised == []
     report = health_report(kit)
     assert report.shops == [] and not report.alarm
+
+
+def test_a_fresh_upload_counts_at_once_a_fresh_pending_one_not_yet(health_kit: MakeKit) -> None:
+    kit = health_kit()
+    at(kit, T0 + 10 * M)
+    write(
+        kit,
+        "shipments",
+        [
+            shipment("o-done", "p1", "uploaded"),  # 10 minutes old, on the channel
+            shipment("o-going", "p1", "booked"),  # 10 minutes old, still uploading
+        ],
+    )
+    assert rate(health_report(kit), "tracking_completeness") == (1, 1, 100.0)
+    at(kit, T0 + 2 * H)  # now the pending one is late
+    assert rate(health_report(kit), "tracking_completeness") == (1, 2, 50.0)
