@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.status import Status
 from rich.table import Table
 
 from orderkit.cli.common import ConfigOption, console, err_console, load_kit
@@ -46,17 +47,28 @@ def run(
         elif outcome.result is not None and outcome.result.done:
             console.print(f"[green]✓ {job.name}[/]: {outcome.result.note}", highlight=False)
 
-    runner = Runner(kit, on_job=on_job)
+    status = console.status("orderkit run: starting", spinner="dots") if terminal else _Null()
+
+    def on_start(job: Job) -> None:
+        if terminal and isinstance(status, Status):
+            status.update(f"[bold]{job.name}[/]: {job.description}")
+
+    def idle(seconds: float) -> None:
+        if terminal and isinstance(status, Status):
+            status.update(f"waiting {seconds:.0f}s for the next job; Ctrl-C stops")
+        runner.wait(seconds)
+
+    runner = Runner(kit, on_job=on_job, on_start=on_start)
     runner.install_signal_handlers()
     try:
-        if once:
-            with console.status("orderkit run --once", spinner="dots") if terminal else _Null():
+        with status:
+            if once:
                 report = runner.run_once()
-        else:
-            if terminal:
-                console.print(f"orderkit run: {len(runner.jobs)} jobs; Ctrl-C stops after the "
-                              "current unit of work")  # fmt: skip
-            report = runner.run_forever()
+            else:
+                if terminal:
+                    console.print(f"orderkit run: {len(runner.jobs)} jobs; Ctrl-C stops after "
+                                  "the current unit of work")  # fmt: skip
+                report = runner.run_forever(idle=idle)
     except RunnerBusy as exc:
         err_console.print(f"[yellow]{exc}[/]")
         raise typer.Exit(2) from None
@@ -80,8 +92,8 @@ def run(
 
 
 class _Null:
-    def __enter__(self) -> None:
-        return None
+    def __enter__(self) -> _Null:
+        return self
 
     def __exit__(self, *exc: object) -> None:
         return None

@@ -80,6 +80,7 @@ class Runner:
         owner: str | None = None,
         marks: Any = None,
         on_job: Callable[[Job, JobOutcome], None] | None = None,
+        on_start: Callable[[Job], None] | None = None,
         jobs: Iterable[Job] | None = None,
     ) -> None:
         self._kit = kit
@@ -90,6 +91,7 @@ class Runner:
         #: shops marked by a push (anything with ``take() -> Iterable[shop_id]``)
         self._marks = marks
         self._on_job = on_job
+        self._on_start = on_start
         self._stop = threading.Event()
         self._exclusive = kit.store.db.dialect == "sqlite"
 
@@ -100,6 +102,10 @@ class Runner:
 
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``; a stop request ends it at once."""
+        self._stop.wait(seconds)
 
     def install_signal_handlers(self) -> None:
         """SIGINT/SIGTERM finish the current unit of work and stop; a second
@@ -147,7 +153,7 @@ class Runner:
     ) -> RunReport:
         """Run due jobs until stopped. ``idle(seconds)`` waits between ticks
         (default: an interruptible sleep); tests pass one that moves a fake clock."""
-        wait = idle or (lambda seconds: self._stop.wait(seconds) and None)
+        wait = idle or self.wait
         report = RunReport()
         ticks = 0
         with self._session():
@@ -174,6 +180,8 @@ class Runner:
             return JobOutcome(job.name, ran=False)
         error: str | None = None
         result: JobResult | None = None
+        if self._on_start is not None:
+            self._on_start(job)
         try:
             result = job.work(self.stopping, self._renewer(job.name))
             if result.failed:
