@@ -133,7 +133,12 @@ def _count(kit: OrderKit, report: DemoReport) -> None:
         ).all()
     for row in decided:
         snapshot = json.loads(row.snapshot)
-        holds = [h["code"] for h in snapshot.get("hold_reasons", []) if not h.get("released_by")]
+        # a generic `condition` check is better named by its rule
+        holds = [
+            h["rule_id"] if h["code"] == "condition" and h.get("rule_id") else h["code"]
+            for h in snapshot.get("hold_reasons", [])
+            if not h.get("released_by")
+        ]
         if row.lifecycle == "on_hold":
             report.holds.update(holds)
         gifts = [

@@ -67,6 +67,8 @@ couriers:
 {run}rules:
   holds:
     - {{id: refund, check: refund_in_progress}}
+    # Taobao PAID_FORBID_CONSIGN (group buy forming): the platform refuses a waybill
+    - {{id: forbid-consign, check: condition, when: {{tags: {{any: [forbid_consign]}}}}}}
     - {{id: addr, check: address_changed}}
     - {{id: doubtful-address, check: address_doubtful}}
     - {{id: big, check: amount_above, limit: 2000}}
