@@ -61,7 +61,11 @@ address:
 
 rules:
   # Every rule has an id; the id is written into each decision's trace.
-  holds: []
+  holds:
+    # Taobao: paid but shipping forbidden (PAID_FORBID_CONSIGN, e.g. a group buy
+    # still forming); the platform would refuse a waybill until it clears
+    - {id: forbid-consign, check: condition, when: {tags: {any: [forbid_consign]}}}
+    - {id: refund, check: refund_in_progress}
   gifts: []
   # gifts:
   #   - id: camellia-gift
