@@ -337,12 +337,8 @@ class OrderKit:
         shares the database, e.g. the web app receiving the platform's pushes."""
         from orderkit.run import JobLeases
 
-        self.runtime_shop(shop_id)
+        self.sync_engine.runtime.shop(shop_id)  # an unknown shop is an error naming the known
         JobLeases(self.store.db, self.store.tables).make_due(f"sync:{shop_id}", self.clock.now())
-
-    def runtime_shop(self, shop_id: str) -> Any:
-        """The shop's config; ``OrderKitError`` naming the known shops if unknown."""
-        return self.sync_engine.runtime.shop(shop_id)
 
     def save_credentials(
         self, shop_id: str, data: dict[str, Any], expires_at: datetime | None = None

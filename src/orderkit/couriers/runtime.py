@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 import structlog
 
+from orderkit._sandboxes import sandbox_options
 from orderkit.config import CourierConfig, SecretRef
 from orderkit.errors import CourierError, OrderKitError
 from orderkit.specs import CourierContext
@@ -118,16 +119,11 @@ class CourierRuntime:
             spec = self._kit.host.courier(code)
             if spec.sandbox_factory is None:
                 raise OrderKitError(f"courier {code!r} ships no sandbox")
-            given = courier.settings.get("sandbox") or {}
-            # secret-named options arrive as SecretRefs (sandbox:VALUE), like any secret
-            options: dict[str, Any] = {
-                k: v.resolve() if isinstance(v, SecretRef) else v for k, v in given.items()
-            }
-            for name in CREDENTIALS:
-                value = self._config_credential(courier, name)
-                if value is not None:
-                    options.setdefault(name, value)
-            options.setdefault("clock", self._kit.clock)
+            options = sandbox_options(
+                courier.settings.get("sandbox") or {},
+                ((name, self._config_credential(courier, name)) for name in CREDENTIALS),
+                self._kit.clock,
+            )
             self._sandboxes[code] = spec.sandbox_factory(**options)
         return self._sandboxes[code]
 

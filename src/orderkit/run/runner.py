@@ -68,10 +68,6 @@ class RunReport:
             self.errors[outcome.job] = outcome.error
 
 
-def default_owner() -> str:
-    return process_owner()
-
-
 class Runner:
     def __init__(
         self,
@@ -84,7 +80,7 @@ class Runner:
         jobs: Iterable[Job] | None = None,
     ) -> None:
         self._kit = kit
-        self.owner = owner or default_owner()
+        self.owner = owner or process_owner()
         self.jobs = list(jobs) if jobs is not None else day_jobs(kit)
         self.leases = JobLeases(kit.store.db, kit.store.tables)
         self.ttl = timedelta(seconds=kit.config.run.lease)

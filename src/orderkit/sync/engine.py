@@ -95,10 +95,6 @@ class RetryPolicy:
         return float(raw * random.uniform(0.5, 1.0))
 
 
-def default_owner() -> str:
-    return process_owner()
-
-
 def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[SyncWindow]:
     """[start, end) cut into consecutive windows of at most ``size``."""
     cursor = start
@@ -118,7 +114,7 @@ class SyncEngine:
         runtime: ShopRuntime | None = None,
     ) -> None:
         self._kit = kit
-        self.owner = owner or default_owner()
+        self.owner = owner or process_owner()
         self._retry = retry or RetryPolicy()
         self.runtime = runtime or ShopRuntime(kit)
         self.cursors = Cursors(kit.store.db, kit.store.tables, kit.clock)

@@ -4,12 +4,11 @@ the clock and the sleeper."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from orderkit.clock import ensure_utc
+from orderkit._sandboxes import sandbox_options
 from orderkit.config import SecretRef
 from orderkit.errors import ChannelAuthError, OrderKitError
 from orderkit.specs import ShopContext
@@ -47,15 +46,11 @@ class ShopRuntime:
             spec = self._kit.host.channel(shop.channel)
             if spec.sandbox_factory is None:
                 raise OrderKitError(f"channel {shop.channel!r} ships no sandbox")
-            options: dict[str, Any] = dict(shop.settings.get("sandbox", {}))
-            for key in ("start", "end"):  # YAML gives text; every sandbox gets datetimes
-                if isinstance(options.get(key), str):
-                    options[key] = ensure_utc(datetime.fromisoformat(options[key]))
-            for name in _CREDENTIALS:
-                value = self._config_credential(shop, name)
-                if value is not None:
-                    options.setdefault(name, value)
-            options.setdefault("clock", self._kit.clock)
+            options = sandbox_options(
+                shop.settings.get("sandbox", {}),
+                ((name, self._config_credential(shop, name)) for name in _CREDENTIALS),
+                self._kit.clock,
+            )
             self._sandboxes[shop_id] = spec.sandbox_factory(**options)
         return self._sandboxes[shop_id]
 
