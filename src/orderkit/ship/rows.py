@@ -122,13 +122,6 @@ class ShipmentRows:
         found = conn.execute(self._select_of_orders, {"b_orders": ids})
         return {(r.order_id, r.shipment_id): _row(r) for r in found}
 
-    def of_order(self, conn: sa.Connection, order_id: str) -> list[ShipmentRow]:
-        t = self._t
-        rows = conn.execute(
-            sa.select(t).where(t.c.order_id == order_id).order_by(t.c.shipment_id)
-        ).all()
-        return [_row(r) for r in rows]
-
     def record(
         self,
         conn: sa.Connection,
