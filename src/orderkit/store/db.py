@@ -22,6 +22,12 @@ _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
 _RETRY_MYSQL = {1213, 1205, 1020}
 
 
+#: SQLite: WAL pages between automatic checkpoints, and page cache per
+#: connection in KiB.
+SQLITE_CHECKPOINT_PAGES = 8192
+SQLITE_CACHE_KIB = 32 * 1024
+
+
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     """An engine with sane defaults per dialect (SQLite: WAL and a busy timeout)."""
     if url.startswith("sqlite"):
@@ -34,6 +40,14 @@ def create_engine(url: str, **kwargs: Any) -> sa.Engine:
             if ":memory:" not in url and url not in {"sqlite://", "sqlite:///"}:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Order and event ids are hashes, so each chunk of inserts dirties
+            # index pages all over the file. A checkpoint every 8,192 WAL pages
+            # (32 MiB) instead of SQLite's 1,000 writes each such page once per
+            # many chunks, not once per chunk: fresh ingest of 100,000 orders
+            # ran ~20 % faster (bench/ingest.py). The page cache is sized to
+            # hold what the WAL holds.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 
         return engine
