@@ -15,13 +15,13 @@ the token or the signature.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from orderkit.errors import ChannelAuthError, ChannelRateLimited, ChannelResponseError
+from pydantic_core import from_json
 
 from orderkit_douyin.envelope import DEFAULT_THROTTLE_WAIT, unwrap
 from orderkit_douyin.protocol import (
@@ -194,7 +194,9 @@ class DoudianClient:
         except httpx.TransportError as exc:
             raise self._transient(method, f"transport error ({type(exc).__name__})") from exc
         try:
-            body = json.loads(response.content)
+            # pydantic-core's parser: several times the stdlib's on page
+            # bodies that carry up to 100 orders each
+            body = from_json(response.content)
         except ValueError:
             body = None
         hint = retry_after_seconds(response)
