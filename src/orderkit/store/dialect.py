@@ -40,6 +40,17 @@ def insert_ignore(
     return None
 
 
+def among(column: sa.ColumnElement[Any], values: Sequence[Any], dialect: str) -> Any:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``: one
+    parameter instead of one per value, so the statement's text is the same
+    for every batch and neither SQLAlchemy nor psycopg build it again (the
+    duplicate check of every ingest chunk asks for 500 ids)."""
+    if dialect == "postgresql":
+        array = postgresql.ARRAY(column.type)
+        return column == sa.any_(sa.bindparam(None, list(values), type_=array))
+    return column.in_(list(values))
+
+
 def upsert(
     conn: sa.Connection,
     table: sa.Table,

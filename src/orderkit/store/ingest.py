@@ -34,7 +34,7 @@ from orderkit.models import HoldReason, Lifecycle, Order, StatusAxes
 from orderkit.status import UNMAPPED_STATUS_HOLD, apply_platform_lifecycle, rank
 from orderkit.status.mapping import StatusResult
 from orderkit.store.db import Database, utcnow_naive
-from orderkit.store.dialect import insert_ignore
+from orderkit.store.dialect import among, insert_ignore
 from orderkit.store.ids import content_hash, event_id, order_id
 from orderkit.store.merge import ADDRESS_CHANGED_HOLD, merge_platform_update, receiver_changed
 from orderkit.store.orders import is_held
@@ -257,7 +257,7 @@ class Ingestor:
             return plan
         rows = conn.execute(
             sa.select(o.c.id, o.c.platform_modified_at, o.c.content_hash, o.c.version).where(
-                o.c.id.in_(list(latest))
+                among(o.c.id, list(latest), conn.dialect.name)
             )
         ).all()
         stored = {row.id: row for row in rows}
