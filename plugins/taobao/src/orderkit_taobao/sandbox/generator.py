@@ -16,7 +16,6 @@ lines, partial shipments, presale, cash on delivery, 0-yuan trials.
 from __future__ import annotations
 
 import base64
-import json
 import random
 import time
 from bisect import bisect
@@ -24,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, Final
+
+from pydantic_core import to_json
 
 from orderkit_taobao.protocol import epoch_seconds, parse_time
 from orderkit_taobao.sandbox import catalog
@@ -106,7 +107,8 @@ class Version:
         """``raw`` as compact JSON, serialised once: serving a trade twice
         (overlapping windows, fullinfo after the list) costs nothing more."""
         if self._json is None:
-            self._json = json.dumps(self.raw, ensure_ascii=False, separators=(",", ":"))
+            # pydantic-core's encoder: compact, UTF-8 kept, like the platform's
+            self._json = to_json(self.raw).decode()
         return self._json
 
 

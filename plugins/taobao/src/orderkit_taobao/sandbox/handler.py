@@ -31,6 +31,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pydantic_core import to_json
+
 from orderkit_taobao.protocol import (
     API_VERSION,
     BAN_MESSAGE,
@@ -68,7 +70,7 @@ class Fragment(str):
 def _encode(value: Any) -> str:
     if isinstance(value, Fragment):
         return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return to_json(value).decode()  # compact, UTF-8 kept; several times json.dumps
 
 
 class TopError(Exception):
