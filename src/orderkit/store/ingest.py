@@ -97,6 +97,8 @@ class _Plan:
     releases: list[str] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0
+    #: (channel, raw status fields) -> what map_status said for a new order
+    new_statuses: dict[tuple[Any, ...], StatusResult] = field(default_factory=dict)
 
 
 class _LostRace(Exception):
@@ -288,8 +290,21 @@ class Ingestor:
     def _status(self, order: Order) -> StatusResult:
         return self._map_status(order)
 
+    def _new_status(self, plan: _Plan, order: Order) -> StatusResult:
+        """``map_status`` of a new order, asked once per distinct raw status in
+        a chunk: the hook is given only the channel, the raw fields and the
+        current axes (none for a new order), and 500 orders carry a few dozen
+        distinct raw statuses."""
+        if order.status is not None:  # the channel set axes of its own
+            return self._map_status(order)
+        key = (order.channel, *order.platform_status.items())
+        status = plan.new_statuses.get(key)
+        if status is None:
+            status = plan.new_statuses[key] = self._map_status(order)
+        return status
+
     def _plan_insert(self, plan: _Plan, item: _Item, now: datetime) -> None:
-        status = self._status(item.order)
+        status = self._new_status(plan, item.order)
         holds = list(item.order.hold_reasons)
         if status.axes is None:
             # no lifecycle the platform's words map to: keep the order, held
