@@ -248,6 +248,33 @@ def test_simulate_reports_an_exact_diff_without_writing(pkit: OrderKit, tmp_path
     assert {ext: pkit.get(f"own-mini/{ext}").version for ext in ("D1", "D2", "D3")} == before
 
 
+def test_simulate_keeps_the_rule_families_a_file_leaves_out(
+    pkit: OrderKit, tmp_path: Any
+) -> None:
+    from orderkit.process.simulate import load_rules, replaced_sections
+
+    current = pkit.processor.rules
+    path = tmp_path / "gifts-only.yaml"
+    path.write_text(
+        "gifts:\n  - {id: any-199, when: {paid: {gte: 199}}, add: [G2026-01]}\n",
+        encoding="utf-8",
+    )
+    new = load_rules(pkit, path)
+    assert replaced_sections(path) == ["gifts"]
+    assert [r.head.id for r in new.gift_rules.index.rules] == ["any-199"]
+    # holds, allocation and courier are the current ones, rule for rule
+    def ids(rules: Any) -> list[str]:
+        return [r.head.id for r in rules.index.rules]
+
+    assert ids(current.gift_rules) != ["any-199"]
+    for family in ("hold_rules", "allocation_rules", "courier_rules"):
+        assert ids(getattr(current, family))
+        assert ids(getattr(new, family)) == ids(getattr(current, family))
+    # an empty family is "none of these", not "keep"
+    path.write_text("rules:\n  holds: []\n", encoding="utf-8")
+    assert ids(load_rules(pkit, path).hold_rules) == []
+
+
 def test_process_many_decides_like_one_at_a_time(pkit: OrderKit) -> None:
     pkit.ingest([order(f"B{i}") for i in range(5)])
     pkit.ingest([order("BX", buyer={"buyer_id": "bad-buyer"})])

@@ -31,7 +31,11 @@ def release(
 
 
 def simulate(
-    rules: Path = typer.Option(..., "--rules", help="New rules: a config or its rules."),
+    rules: Path = typer.Option(
+        ...,
+        "--rules",
+        help="New rules: a config or its rules; a rule family left out stays as it is.",
+    ),
     since: str = typer.Option("7d", "--since", help="Stored orders changed within this time."),
     orders: Path | None = typer.Option(None, "--orders", help="Orders file (JSON or JSONL)."),
     out: Path = typer.Option(Path("simulate-out"), "--out", help="Where the diff files go."),
@@ -40,11 +44,23 @@ def simulate(
     """Replay orders through the current and the new rules; nothing is written
     to the database. Prints a summary and writes a per-order diff (CSV, JSON)."""
     from orderkit.models import Order
-    from orderkit.process.simulate import load_rules, stored_orders, write_diff
+    from orderkit.process.simulate import (
+        load_rules,
+        replaced_sections,
+        stored_orders,
+        write_diff,
+    )
     from orderkit.process.simulate import simulate as run
+    from orderkit.rules.ruleset import SECTIONS
 
     kit = load_kit(config)
     new = load_rules(kit, rules)
+    given = replaced_sections(rules)
+    kept = [name for name in SECTIONS if name not in given]
+    console.print(
+        f"New rules for: {', '.join(given) or 'nothing'}"
+        + (f"; kept from the current config: {', '.join(kept)}" if kept else "")
+    )
     if orders is not None:
         text = orders.read_text(encoding="utf-8").strip()
         items = (

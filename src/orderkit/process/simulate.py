@@ -20,6 +20,7 @@ from orderkit.models import Order
 from orderkit.process.address_step import clean_receiver
 from orderkit.process.context import gather_context
 from orderkit.rules import RuleSet
+from orderkit.rules.ruleset import SECTIONS
 from orderkit.store.db import utcnow_naive
 from orderkit.store.merge import GIFT_LINE_PREFIX
 
@@ -63,16 +64,30 @@ class SimulationReport:
 
 
 def load_rules(kit: OrderKit, path: Path) -> RuleSet:
-    """The new rules: a whole config, or just its ``rules`` section; everything
-    else (SKUs, warehouses...) comes from the current config. Validated fully."""
+    """The new rules: a whole config, or just its ``rules`` section.
+
+    Each rule family the file gives (``holds``, ``gifts``, ``allocation``,
+    ``courier``) replaces the current one; a family it leaves out stays as it
+    is, so trying a gift change takes a file with only ``gifts:`` (and
+    ``gifts: []`` tries having none). Everything else (SKUs, warehouses...)
+    comes from the current config. Validated fully."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     rules = data.get("rules", data) if isinstance(data, dict) else data
     merged = kit.config.model_dump(mode="json", exclude_none=True)
-    merged["rules"] = rules
+    if isinstance(rules, dict):
+        rules = {**(merged.get("rules") or {}), **rules}
+    merged["rules"] = rules  # anything else: the schema says what is wrong
     config = load_config(
         merged, known_channels=set(kit.host.channels), known_couriers=set(kit.host.couriers)
     )
     return RuleSet.from_config(config)
+
+
+def replaced_sections(path: Path) -> list[str]:
+    """The rule families a new-rules file gives (the rest are kept)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    rules = data.get("rules", data) if isinstance(data, dict) else None
+    return [name for name in SECTIONS if isinstance(rules, dict) and name in rules]
 
 
 def base_order(order: Order) -> Order:
