@@ -417,3 +417,19 @@ def _is_number(text: str) -> bool:
 
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def synced_orders(kit: Any, shop_id: str) -> list[Order]:
+    """Sync ``shop_id`` with ``kit`` and return every canonical order its
+    pages carried (for a baseline; the sync that collects them is untimed)."""
+    orders: list[Order] = []
+    fetch = kit.host.fetch_orders
+
+    def collecting(*args: Any, **kwargs: Any) -> Any:
+        page = fetch(*args, **kwargs)
+        orders.extend(page.orders)
+        return page
+
+    kit.host.fetch_orders = collecting
+    kit.sync(shop_id)
+    return orders

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import drop_prefixed, postgres_url
+from _common import drop_prefixed, postgres_url, synced_orders
 
 from orderkit.builtin import core_host
 from orderkit.clock import FakeClock, RecordingSleeper
@@ -156,18 +156,7 @@ def pipeline(kit: OrderKit) -> tuple[int, dict[str, float]]:
 
 def canonical_orders(url: str, prefix: str, orders: int) -> list[Order]:
     """The canonical orders a sync of the bench shop fetches (untimed)."""
-    kit = build(url, prefix, orders)
-    fetched: list[Order] = []
-    fetch = kit.host.fetch_orders
-
-    def keep(*args: Any, **kwargs: Any) -> Any:
-        page = fetch(*args, **kwargs)
-        fetched.extend(page.orders)
-        return page
-
-    kit.host.fetch_orders = keep  # type: ignore[method-assign]
-    kit.sync("bench")
-    return fetched
+    return synced_orders(build(url, prefix, orders), "bench")
 
 
 def one_run(url: str, orders: int) -> dict[str, float]:

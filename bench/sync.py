@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _common import synced_orders
+
 from orderkit.builtin import core_host
 from orderkit.clock import FakeClock
 from orderkit.models import Order
@@ -133,17 +135,7 @@ def collect_orders(
         workdir, [(channel, plugin)], shops=[shop], clock=FakeClock(end + timedelta(minutes=1))
     )
     kit.sync_engine.runtime.context("bench").http._transport = box.transport()
-    orders: list[Order] = []
-    host_fetch = kit.host.fetch_orders
-
-    def collecting_fetch(*args: Any, **kwargs: Any) -> Any:
-        page = host_fetch(*args, **kwargs)
-        orders.extend(page.orders)
-        return page
-
-    kit.host.fetch_orders = collecting_fetch  # type: ignore[method-assign]
-    kit.sync("bench")
-    return orders
+    return synced_orders(kit, "bench")
 
 
 def main() -> None:
