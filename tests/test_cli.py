@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -55,6 +56,9 @@ def test_demo_syncs_processes_and_summarises(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Orders per canonical status, per channel" in result.output
     assert "Holds by reason" in result.output and "orderkit explain" in result.output
+    # the open alerts are counted by monitor, so a newcomer sees what they are
+    alerts = result.output.split("Open alerts by monitor")[1].split("Try next")[0]
+    assert re.search(r"│ dead_letters\s+│\s+1 │", alerts), alerts
     assert (tmp_path / "orderkit.yaml").exists() and (tmp_path / "orderkit.db").exists()
     again = runner.invoke(app, ["config", "validate", str(tmp_path / "orderkit.yaml")])
     assert again.exit_code == 0, again.output

@@ -78,6 +78,9 @@ def demo(
                 style="red" if figure.alarm else None,
             )
         console.print(health)
+        if report.health.open_alerts_by_monitor:
+            alerts = Counter(report.health.open_alerts_by_monitor)
+            console.print(_counter_table("Open alerts by monitor", alerts, "monitor", "alerts"))
     if report.run is not None and report.run.errors:
         for job, error in report.run.errors.items():
             console.print(f"[red]{job}[/]: {error}", highlight=False)
