@@ -71,8 +71,7 @@ def load_rules(kit: OrderKit, path: Path) -> RuleSet:
     is, so trying a gift change takes a file with only ``gifts:`` (and
     ``gifts: []`` tries having none). Everything else (SKUs, warehouses...)
     comes from the current config. Validated fully."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    rules = data.get("rules", data) if isinstance(data, dict) else data
+    rules = _rules_in(path)
     merged = kit.config.model_dump(mode="json", exclude_none=True)
     if isinstance(rules, dict):
         rules = {**(merged.get("rules") or {}), **rules}
@@ -85,9 +84,14 @@ def load_rules(kit: OrderKit, path: Path) -> RuleSet:
 
 def replaced_sections(path: Path) -> list[str]:
     """The rule families a new-rules file gives (the rest are kept)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    rules = data.get("rules", data) if isinstance(data, dict) else None
+    rules = _rules_in(path)
     return [name for name in SECTIONS if isinstance(rules, dict) and name in rules]
+
+
+def _rules_in(path: Path) -> Any:
+    """A new-rules file's ``rules`` section (the file itself when it has none)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data.get("rules", data) if isinstance(data, dict) else data
 
 
 def base_order(order: Order) -> Order:

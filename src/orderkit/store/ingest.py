@@ -558,7 +558,7 @@ class Ingestor:
         # one lock order for every writer, so racing chunks deadlock less often
         plan.inserts.sort(key=lambda row: row["id"])
         plan.updates.sort(key=lambda row: row["id"])
-        inserted = insert_ignore(conn, o, plan.inserts, key="id") if plan.inserts else 0
+        inserted = insert_ignore(conn, o, plan.inserts, key="id")
         if plan.updates:
             stmt = (
                 o.update()
@@ -584,7 +584,7 @@ class Ingestor:
             sane = conn.dialect.supports_sane_multi_rowcount
             if not (sane and result.rowcount == len(params)):
                 self._verify(conn, [row["id"] for row in plan.updates], plan.digests)
-        if plan.inserts and conn.dialect.name != "sqlite" and inserted != len(plan.inserts):
+        if conn.dialect.name != "sqlite" and inserted != len(plan.inserts):
             # SQLite serialises writers (a racing one fails and retries); the
             # others may have skipped an insert another process made first
             # (PostgreSQL counts what a batch inserted: all of it, no race).
