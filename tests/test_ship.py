@@ -4,7 +4,7 @@ transient failures are retried by the run loop's upload job."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,10 +31,14 @@ class ScriptedShipping(FakeChannel):
     def __init__(self) -> None:
         self.answers: list[ShipResult | Exception] = []
         self.uploads: list[tuple[str, str, str | None]] = []
+        #: called with each order as it is uploaded (someone at work meanwhile)
+        self.meanwhile: Callable[[Order], None] | None = None
 
     @hookimpl
     def ship_order(self, shop: ShopContext, order: Order, shipment: Shipment) -> ShipResult:
         self.uploads.append((order.external_id, shipment.shipment_id, shipment.waybill))
+        if self.meanwhile is not None:
+            self.meanwhile(order)
         answer = self.answers.pop(0) if self.answers else ShipResult(accepted=True)
         if isinstance(answer, Exception):
             raise answer
@@ -239,3 +243,66 @@ def test_ship_many_records_uploads_and_reports_each(
     assert skit.get(third).order.shipments[0].waybill is None
     again = skit.shipper.ship_many([Waybill(first, "zto", "ZT100")], actor="user:wh-1")
     assert [o.state for o in again.outcomes] == ["uploaded"] and len(channel.uploads) == 2
+
+
+def test_ship_many_settles_a_mixed_batch_together(
+    skit: OrderKit, channel: ScriptedShipping
+) -> None:
+    """Two parcels of one order, an order changed by someone else while its
+    upload ran, and a transient failure, all in one batch: each settles as
+    ``ship`` alone would settle it."""
+    from orderkit.ship import Waybill
+
+    split = allocated(skit, "S1", parcels=2)
+    moved = allocated(skit, "S2")
+    flaky = allocated(skit, "S3")
+    memo_on = {"S2"}
+
+    def edit_memo(order: Order) -> None:  # a person edits S2 while its upload is on the wire
+        if order.external_id in memo_on:
+            memo_on.discard(order.external_id)
+            current = skit.get(moved)
+            skit.update(
+                moved,
+                lambda o: o.model_copy(update={"seller_memo": "call first"}),
+                actor="user:cs",
+                reason="memo",
+                expected_version=current.version,
+            )
+
+    channel.meanwhile = edit_memo
+    channel.answers = [
+        ShipResult(accepted=True),
+        ShipResult(accepted=True),
+        ShipResult(accepted=True),
+        *[ChannelResponseError("timeout", channel=CODE, code="isp", transient=True)] * 3,
+    ]
+    batch = skit.shipper.ship_many(
+        [
+            Waybill(split, "zto", "ZT1", shipment="p1"),
+            Waybill(split, "sf", "SF1", shipment="p2"),
+            Waybill(moved, "zto", "ZT2"),
+            Waybill(flaky, "zto", "ZT3"),
+        ],
+        actor="user:wh-1",
+    )
+    assert not batch.failed
+    assert [(o.order_id, o.shipment_id, o.state) for o in batch.outcomes] == [
+        (split, "p1", "uploaded"),
+        (split, "p2", "uploaded"),
+        (moved, "p1", "uploaded"),
+        (flaky, "p1", "booked"),
+    ]
+    assert skit.get(split).lifecycle is Lifecycle.SHIPPED
+    changed = skit.get(moved)
+    assert changed.lifecycle is Lifecycle.SHIPPED and changed.order.seller_memo == "call first"
+    assert skit.get(flaky).lifecycle is Lifecycle.ALLOCATED
+    # stock of both shipped orders left the shelf; the flaky one still holds its unit
+    balances = skit.store.stock.balances()
+    assert (balances[("SKU1", "HZ")].available, balances[("SKU1", "HZ")].reserved) == (8, 1)
+    assert (balances[("SKU2", "HZ")].available, balances[("SKU2", "HZ")].reserved) == (9, 0)
+    assert topics(skit, split).count("shipment.uploaded") == 2
+    assert topics(skit, split).count("order.shipped") == 1
+    assert topics(skit, moved).count("order.shipped") == 1
+    kinds = [e.kind for e in skit.timeline(split)]
+    assert kinds.count("waybill") == 2 and kinds.count("tracking_uploaded") == 2

@@ -197,3 +197,29 @@ def test_hook_stock_levels_refreshes_balances(db_url: str, table_prefix: str) ->
         ("SKU-A", "GZ"): 0,
     }
     kit.engine.dispose()
+
+
+def test_write_many_writes_chained_changes_and_hands_back_stale_ones(kit: OrderKit) -> None:
+    kit.ingest([make_order_payload(external_id=f"W{i}") for i in range(3)])
+    orders = kit.store.orders
+    first, second, third = (kit.get(f"own-mini/W{i}") for i in range(3))
+    # two changes of one order, the second built on the first
+    a1 = orders.prepare(first, set_waybill("A1")(first.order), actor="t", reason="one")
+    a2 = orders.prepare(a1.written, set_waybill("A2")(a1.written.order), actor="t", reason="two")
+    b1 = orders.prepare(second, set_waybill("B1")(second.order), actor="t", reason="b")
+    c1 = orders.prepare(third, set_waybill("C1")(third.order), actor="t", reason="c")
+    c2 = orders.prepare(c1.written, set_waybill("C2")(c1.written.order), actor="t", reason="c2")
+    # the third order moves on after its changes were worked out
+    kit.update(
+        "own-mini/W2", set_waybill("X"), actor="user:x", reason="x", expected_version=third.version
+    )
+    with kit.store.db.transaction() as conn:
+        stale = orders.write_many(conn, [a1, b1, c1, a2, c2])
+    assert stale == [c1, c2]  # and everything built on a stale change
+    got = kit.get("own-mini/W0")
+    assert (got.version, got.order.shipments[0].waybill) == (first.version + 2, "A2")
+    assert kit.get("own-mini/W1").order.shipments[0].waybill == "B1"
+    assert kit.get("own-mini/W2").order.shipments[0].waybill == "X"  # not overwritten
+    kinds = [(e.reason, e.detail.get("version")) for e in kit.timeline("own-mini/W0")][-2:]
+    assert kinds == [("one", first.version + 1), ("two", first.version + 2)]
+    assert not [e for e in kit.timeline("own-mini/W2") if e.reason in ("c", "c2")]

@@ -112,14 +112,23 @@ class ShipmentRows:
         found = row.first()
         return _row(found) if found is not None else None
 
+    @cached_property
+    def _lock_of_orders(self) -> sa.Select[Any]:
+        t = self._t
+        return self._select_of_orders.order_by(t.c.order_id, t.c.shipment_id).with_for_update()
+
     def of_orders(
-        self, conn: sa.Connection, order_ids: Sequence[str]
+        self, conn: sa.Connection, order_ids: Sequence[str], *, lock: bool = False
     ) -> dict[tuple[str, str], ShipmentRow]:
-        """The rows of some orders, by (order id, shipment id)."""
+        """The rows of some orders, by (order id, shipment id). ``lock``: keep
+        them from other writers until the transaction ends (SQLite locks the
+        whole database at the first write instead)."""
         ids = sorted(set(order_ids))
         if not ids:
             return {}
-        found = conn.execute(self._select_of_orders, {"b_orders": ids})
+        locking = lock and conn.dialect.name != "sqlite"
+        query = self._lock_of_orders if locking else self._select_of_orders
+        found = conn.execute(query, {"b_orders": ids})
         return {(r.order_id, r.shipment_id): _row(r) for r in found}
 
     def record(
@@ -141,7 +150,48 @@ class ShipmentRows:
     ) -> None:
         """Insert or overwrite the row (a new waybill starts a fresh upload).
         ``exists``: whether the caller just read the row in this transaction."""
-        values = {
+        values = self._recorded(channel, shop_id, courier, waybill, state, actor, now, claim_until)
+        values["last_error"] = error
+        updated = 0
+        if exists is not False:
+            key = {"b_order": order_id, "b_shipment": shipment_id}
+            updated = conn.execute(self._update_one, {**key, **values}).rowcount
+        if not updated:
+            conn.execute(self._insert, {"order_id": order_id, "shipment_id": shipment_id, **values})
+
+    def record_many(self, conn: sa.Connection, recorded: Sequence[Recorded], now: datetime) -> None:
+        """``record`` of many waybills whose rows the caller just read in this
+        transaction (``Recorded.exists``), claimed for this process's upload:
+        one statement for the new rows, one for the replaced ones."""
+        updates: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        claim_until = now + CLAIM
+        for r in recorded:
+            values = self._recorded(
+                r.channel, r.shop_id, r.courier, r.waybill, BOOKED, r.actor, now, claim_until
+            )
+            values["last_error"] = None
+            if r.exists:
+                updates.append({"b_order": r.order_id, "b_shipment": r.shipment_id, **values})
+            else:
+                inserts.append({"order_id": r.order_id, "shipment_id": r.shipment_id, **values})
+        if updates:
+            conn.execute(self._update_one, updates)
+        if inserts:
+            conn.execute(self._insert, inserts)
+
+    @staticmethod
+    def _recorded(
+        channel: str,
+        shop_id: str,
+        courier: str | None,
+        waybill: str | None,
+        state: str,
+        actor: str,
+        now: datetime,
+        claim_until: datetime | None,
+    ) -> dict[str, Any]:
+        return {
             "channel": channel,
             "shop_id": shop_id,
             "courier": courier,
@@ -154,15 +204,8 @@ class ShipmentRows:
             "next_attempt_at": utcnow_naive(claim_until) if claim_until else None,
             "claimed_by": process_owner() if claim_until else None,
             "error_code": None,
-            "last_error": error,
             "updated_at": utcnow_naive(now),
         }
-        updated = 0
-        if exists is not False:
-            key = {"b_order": order_id, "b_shipment": shipment_id}
-            updated = conn.execute(self._update_one, {**key, **values}).rowcount
-        if not updated:
-            conn.execute(self._insert, {"order_id": order_id, "shipment_id": shipment_id, **values})
 
     def claim(self, conn: sa.Connection, order_id: str, shipment_id: str, now: datetime) -> bool:
         """Take a due ``booked`` row for one upload attempt."""
@@ -248,6 +291,61 @@ class ShipmentRows:
         if waybill is None:
             return bool(conn.execute(self._finish, values).rowcount)
         return bool(conn.execute(self._finish_waybill, {**values, "b_waybill": waybill}).rowcount)
+
+    def finish_many(self, conn: sa.Connection, finished: Sequence[Finished], now: datetime) -> None:
+        """``finish`` of uploads whose rows the caller locked and found holding
+        their waybill: one statement.
+
+        :raises RuntimeError: a row did not hold its waybill after all (the
+            caller's transaction must not go on).
+        """
+        at = utcnow_naive(now)
+        params = [
+            {
+                "b_order": f.order_id,
+                "b_shipment": f.shipment_id,
+                "b_waybill": f.waybill,
+                "state": f.state,
+                "uploaded_at": at if f.state == UPLOADED else None,
+                "next_attempt_at": None,
+                "error_code": f.error_code,
+                "claimed_by": None,
+                "last_error": (f.error or "")[:2000] or None,
+                "updated_at": at,
+            }
+            for f in finished
+        ]
+        if params:
+            written = conn.execute(self._finish_waybill, params).rowcount
+            if written != len(params):
+                raise RuntimeError(f"{len(params) - written} locked shipment rows did not update")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A waybill for ``ShipmentRows.record_many``."""
+
+    order_id: str
+    shipment_id: str
+    channel: str
+    shop_id: str
+    courier: str
+    waybill: str
+    actor: str
+    #: the row was there when the caller read it (it is overwritten)
+    exists: bool
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An upload's outcome for ``ShipmentRows.finish_many``."""
+
+    order_id: str
+    shipment_id: str
+    waybill: str
+    state: str
+    error_code: str | None = None
+    error: str | None = None
 
 
 def _row(r: sa.Row[tuple[object, ...]]) -> ShipmentRow:

@@ -34,6 +34,8 @@ from orderkit.ship.rows import (
     MANUAL_ENTRY,
     UPLOAD_FAILED,
     UPLOADED,
+    Finished,
+    Recorded,
     ShipmentRow,
     ShipmentRows,
 )
@@ -43,7 +45,7 @@ from orderkit.status.axes import rank as rank_of
 if TYPE_CHECKING:
     from orderkit.kit import OrderKit
     from orderkit.store import StoredOrder
-    from orderkit.store.orders import ChangeEvent
+    from orderkit.store.orders import ChangeEvent, PendingChange
 
 log = structlog.get_logger("orderkit.ship")
 
@@ -105,6 +107,30 @@ class ShipBatch:
 
     outcomes: list[ShipOutcome] = field(default_factory=list)
     failed: list[tuple[Waybill, Exception]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """One upload's call to the channel, before its answer is recorded."""
+
+    item: Waybill
+    #: where its outcome goes in the caller's list
+    slot: int
+    #: the order as last written (with the waybill on ``target``)
+    known: StoredOrder
+    target: Shipment
+    #: the channel's answer; None: try again later (``error`` says why)
+    result: ShipResult | None
+    error: str
+    now: datetime
+
+    @property
+    def order_id(self) -> str:
+        return self.known.order.id or self.item.order_id
+
+    @property
+    def shipment_id(self) -> str:
+        return self.target.shipment_id
 
 
 @dataclass(frozen=True)
@@ -178,9 +204,15 @@ class Shipper:
         *,
         strict: bool,
     ) -> None:
-        """Record ``waybills`` in one transaction, then upload each; what
-        happened lands in ``batch``. ``strict``: an upload that breaks raises
-        (``ship``) instead of landing in ``batch.failed``."""
+        """Record ``waybills`` in one transaction, upload each, then record
+        the channel's answers in one more; what happened lands in ``batch``.
+        ``strict``: an upload that breaks raises (``ship``) instead of landing
+        in ``batch.failed``.
+
+        A crash between an upload and its answer being recorded leaves the row
+        claimed as ``booked``: the run loop uploads the same waybill again once
+        the claim runs out, which the channels accept (same order, same waybill).
+        """
         wanted: list[Waybill] = []
         for given in waybills:
             cleaned = Waybill(
@@ -194,36 +226,54 @@ class Shipper:
                 wanted.append(cleaned)
         if not wanted:
             return
+        db = self._kit.store.db
         now = self._kit.clock.now()
         recorded: list[tuple[Waybill, _Recorded | OrderKitError | None]]
-        recorded = self._kit.store.db.run(partial(self._record, wanted, actor, known, now))
+        recorded = db.run(partial(self._record, wanted, actor, known, now))
         # the orders as this call wrote them; an upload reads any other one afresh
         latest: dict[str, StoredOrder] = {}
         for item, done in recorded:
             if isinstance(done, _Recorded) and done.order is not None:
                 latest[item.order_id] = done.order
         later: list[Waybill] = []
+        results: list[tuple[Waybill, ShipOutcome | Exception]] = []
+        uploads: list[_Upload] = []
         for item, done in recorded:
             if done is None:
                 later.append(item)
             elif isinstance(done, OrderKitError):
-                batch.failed.append((item, done))
+                results.append((item, done))
             elif done.outcome is not None:
-                batch.outcomes.append(done.outcome)
+                results.append((item, done.outcome))
             else:
                 try:
-                    outcome, written = self._upload_one(
-                        item.order_id, done.shipment_id, actor, latest.pop(item.order_id, None)
-                    )
+                    stored = latest.get(item.order_id) or self._kit.store.orders.get(item.order_id)
+                    latest[item.order_id] = stored
+                    uploads.append(self._upload(item, done.shipment_id, stored, len(results)))
                 except Exception as exc:
                     if strict:
                         raise
                     # its row stays claimed; the run loop's upload job tries again later
-                    batch.failed.append((item, exc))
+                    results.append((item, exc))
                     continue
-                if written is not None:
-                    latest[item.order_id] = written
-                batch.outcomes.append(outcome)
+                results.append((item, ShipError("not settled")))  # its slot; set below
+        if uploads:
+            try:
+                settled = db.run(partial(self._settle_many, uploads, actor))
+            except Exception as exc:
+                if strict:
+                    raise
+                for upload in uploads:  # rows stay claimed: the run loop tries again
+                    results[upload.slot] = (upload.item, exc)
+            else:
+                for upload, outcome in zip(uploads, settled, strict=True):
+                    results[upload.slot] = (upload.item, outcome)
+                    _log_upload(outcome)
+        for item, result in results:
+            if isinstance(result, ShipOutcome):
+                batch.outcomes.append(result)
+            else:
+                batch.failed.append((item, result))
         for item in later:  # a second waybill for one shipment: after the first
             self._ship_chunk([item], actor, {}, batch, strict=strict)
 
@@ -236,7 +286,12 @@ class Shipper:
         conn: sa.Connection,
     ) -> list[tuple[Waybill, _Recorded | OrderKitError | None]]:
         """Record the waybills in one transaction. Per waybill: what was done,
-        why not, or None for a second waybill of a shipment (it waits)."""
+        why not, or None for a second waybill of a shipment (it waits).
+
+        New waybills are worked out in memory first (two parcels of one order
+        build on each other) and written together; one whose order moved on
+        meanwhile is recorded again on the order as it is now.
+        """
         orders = self._kit.store.orders
         latest = {
             **known,
@@ -245,32 +300,75 @@ class Shipper:
         rows = self.rows.of_orders(conn, [w.order_id for w in wanted])
         seen: set[tuple[str, str]] = set()
         out: list[tuple[Waybill, _Recorded | OrderKitError | None]] = []
+        planned: list[tuple[int, Waybill, PendingChange, Recorded]] = []
         for item in wanted:
             stored = latest.get(item.order_id)
             try:
                 if stored is None:
                     raise OrderNotFound(f"no order with id {item.order_id!r}")
-                key = (item.order_id, self._shipment(stored, item.shipment).shipment_id)
+                target = self._shipment(stored, item.shipment)
+                key = (item.order_id, target.shipment_id)
                 if key in seen:
                     out.append((item, None))
                     continue
                 seen.add(key)
-                try:
-                    done = self._record_one(conn, stored, item, rows.get(key), actor, now)
-                except ConflictError:
-                    if item.order_id not in known:
-                        raise
-                    # it changed since the caller read it: as if read now
-                    stored = orders.get(item.order_id, conn)
-                    row = self.rows.get(conn, *key)
-                    done = self._record_one(conn, stored, item, row, actor, now)
+                row = rows.get(key)
+                before = self._recorded_before(conn, item, target, row, now)
+                if before is not None:
+                    out.append((item, before))
+                    continue
+                change = self._waybill_change(stored, target, item.courier, item.waybill, actor)
             except OrderKitError as exc:  # nothing of this waybill was written
                 out.append((item, exc))
                 continue
-            if done.order is not None:
-                latest[item.order_id] = done.order
-            out.append((item, done))
+            latest[item.order_id] = change.written
+            booked = Recorded(
+                order_id=item.order_id,
+                shipment_id=target.shipment_id,
+                channel=stored.order.channel,
+                shop_id=stored.order.shop_id,
+                courier=item.courier,
+                waybill=item.waybill,
+                actor=actor,
+                exists=row is not None,
+            )
+            planned.append((len(out), item, change, booked))
+            out.append((item, _Recorded(target.shipment_id, change.written, None)))
+        stale = {id(change) for change in orders.write_many(conn, [p[2] for p in planned])}
+        self.rows.record_many(conn, [p[3] for p in planned if id(p[2]) not in stale], now)
+        for slot, item, change, booked in planned:
+            if id(change) not in stale:
+                continue
+            try:  # it changed since it was read: as if read now
+                current = orders.get(item.order_id, conn)
+                row = self.rows.get(conn, item.order_id, booked.shipment_id)
+                out[slot] = (item, self._record_one(conn, current, item, row, actor, now))
+            except OrderKitError as exc:
+                out[slot] = (item, exc)
         return out
+
+    def _recorded_before(
+        self,
+        conn: sa.Connection,
+        item: Waybill,
+        target: Shipment,
+        row: ShipmentRow | None,
+        now: datetime,
+    ) -> _Recorded | None:
+        """What to do with a waybill its shipment's row already knows (None:
+        it is new)."""
+        if row is not None and row.waybill == item.waybill and row.courier == item.courier:
+            if row.state == BOOKED and self.rows.claim(
+                conn, item.order_id, target.shipment_id, now
+            ):
+                return _Recorded(target.shipment_id, None, None)  # a due retry: upload it
+            return _Recorded(target.shipment_id, None, _outcome(row))
+        if row is not None and row.state == UPLOADED:
+            raise ShipError(
+                f"{item.order_id}/{target.shipment_id}: the channel already accepted waybill "
+                f"{row.waybill} ({row.courier}); change it on the platform, not here"
+            )
+        return None
 
     def _record_one(
         self,
@@ -281,19 +379,12 @@ class Shipper:
         actor: str,
         now: datetime,
     ) -> _Recorded:
-        order_id, courier, waybill = item.order_id, item.courier, item.waybill
         target = self._shipment(stored, item.shipment)
-        if row is not None and row.waybill == waybill and row.courier == courier:
-            if row.state == BOOKED and self.rows.claim(conn, order_id, target.shipment_id, now):
-                return _Recorded(target.shipment_id, None, None)  # a due retry: upload it
-            return _Recorded(target.shipment_id, None, _outcome(row))
-        if row is not None and row.state == UPLOADED:
-            raise ShipError(
-                f"{order_id}/{target.shipment_id}: the channel already accepted waybill "
-                f"{row.waybill} ({row.courier}); change it on the platform, not here"
-            )
+        before = self._recorded_before(conn, item, target, row, now)
+        if before is not None:
+            return before
         written = self._set_waybill(
-            conn, stored, target, courier, waybill, actor, now, row_exists=row is not None
+            conn, stored, target, item.courier, item.waybill, actor, now, row_exists=row is not None
         )
         return _Recorded(target.shipment_id, written, None)
 
@@ -417,60 +508,126 @@ class Shipper:
         written, or not known)."""
         if stored is None:
             stored = self._kit.store.orders.get(order_id)
-        known = stored
+        item = Waybill(order_id, "", "", shipment_id)
+        upload = self._upload(item, shipment_id, stored, 0)
+        outcome, written = self._kit.store.db.run(partial(self._settle_one, upload, actor))
+        _log_upload(outcome)
+        return outcome, written
+
+    def _upload(self, item: Waybill, shipment_id: str, stored: StoredOrder, slot: int) -> _Upload:
+        """Call the channel for one claimed shipment; nothing is written."""
         target = self._shipment(stored, shipment_id)
         result, error = self._call_channel(stored.order, target)
-        now = self._kit.clock.now()
+        return _Upload(item, slot, stored, target, result, error, self._kit.clock.now())
 
-        def settle(conn: sa.Connection) -> tuple[ShipOutcome, StoredOrder | None]:
-            if result is not None and target.waybill is not None:
-                # the usual answer in one statement: finish the row if it still
-                # holds this waybill, then mark the order
-                accepted = result.accepted
-                if self.rows.finish(
-                    conn,
-                    order_id,
-                    shipment_id,
-                    state=UPLOADED if accepted else UPLOAD_FAILED,
-                    now=now,
-                    error_code=None if accepted else result.error_code,
-                    error=None if accepted else result.error_message,
-                    waybill=target.waybill,
-                ):
-                    return self._settled(conn, known, target, result, actor)
-            row = self.rows.get(conn, order_id, shipment_id)
-            if row is None or row.waybill != target.waybill:
-                # someone recorded another waybill meanwhile; theirs is due now
-                got = _outcome(row) if row else ShipOutcome(order_id, shipment_id, BOOKED)
-                return got, None
-            if result is None:
-                retry_at = now + retry_delay(row.attempts + 1)
-                self.rows.finish(
-                    conn, order_id, shipment_id, state=BOOKED, now=now, retry_at=retry_at,
-                    error=error,
-                )  # fmt: skip
-                return ShipOutcome(
-                    order_id, shipment_id, BOOKED, target.waybill, target.courier,
-                    error=error, retry_at=retry_at,
-                ), known  # fmt: skip
-            if result.accepted:
-                self.rows.finish(conn, order_id, shipment_id, state=UPLOADED, now=now)
-            else:
-                self.rows.finish(
-                    conn, order_id, shipment_id, state=UPLOAD_FAILED, now=now,
-                    error_code=result.error_code, error=result.error_message,
-                )  # fmt: skip
-            return self._settled(conn, known, target, result, actor)
+    def _settle_many(
+        self, uploads: Sequence[_Upload], actor: str, conn: sa.Connection
+    ) -> list[ShipOutcome]:
+        """Record the channel's answers to ``uploads`` in one transaction.
 
-        outcome, written = self._kit.store.db.run(settle)
-        log.info(
-            "ship.upload",
-            order=order_id,
-            shipment=shipment_id,
-            state=outcome.state,
-            error_code=outcome.error_code,
+        The usual case -- the channel answered and the row still holds the
+        waybill uploaded -- takes a few statements for all of them; anything
+        else (a retry due later, another waybill recorded meanwhile) is settled
+        one by one, as the run loop does.
+        """
+        orders = self._kit.store.orders
+        rows = self.rows.of_orders(conn, [u.order_id for u in uploads], lock=True)
+        unusual = {
+            u.order_id
+            for u in uploads
+            if u.result is None
+            or (row := rows.get((u.order_id, u.shipment_id))) is None
+            or row.waybill != u.target.waybill
+        }
+        usual = [u for u in uploads if u.order_id not in unusual]
+        self.rows.finish_many(
+            conn,
+            [
+                Finished(
+                    u.order_id,
+                    u.shipment_id,
+                    u.target.waybill or "",
+                    UPLOADED if u.result.accepted else UPLOAD_FAILED,
+                    error_code=None if u.result.accepted else u.result.error_code,
+                    error=None if u.result.accepted else u.result.error_message,
+                )
+                for u in usual
+                if u.result is not None
+            ],
+            uploads[0].now,
         )
-        return outcome, written
+        # the orders, marked in memory first: two parcels of one order build on each other
+        latest: dict[str, StoredOrder] = {}
+        marks: list[tuple[_Upload, PendingChange, bool]] = []
+        for u in usual:
+            assert u.result is not None
+            current = latest.get(u.order_id, u.known)
+            change, gone = self._mark_change(current, u.shipment_id, u.result, actor)
+            latest[u.order_id] = change.written
+            marks.append((u, change, gone))
+        stale = {id(change) for change in orders.write_many(conn, [m[1] for m in marks])}
+        outcomes: dict[int, ShipOutcome] = {}
+        gone_orders: list[str] = []
+        for u, change, gone in marks:
+            assert u.result is not None
+            if id(change) in stale:  # it changed since it was read: mark it as it is now
+                self._mark(conn, orders.get(u.order_id, conn), u.shipment_id, actor, u.result)
+            elif gone:
+                gone_orders.append(u.order_id)
+            outcomes[u.slot] = _answered(u.order_id, u.target, u.result)
+        # every parcel left: its stock too (even when the platform's echo moved
+        # the order to shipped first); releasing twice changes nothing
+        self._kit.store.stock.release_many(conn, gone_orders, state="consumed")
+        for u in uploads:
+            if u.order_id in unusual:
+                outcomes[u.slot] = self._settle_one(u, actor, conn)[0]
+        return [outcomes[u.slot] for u in uploads]
+
+    def _settle_one(
+        self, upload: _Upload, actor: str, conn: sa.Connection
+    ) -> tuple[ShipOutcome, StoredOrder | None]:
+        """Record the channel's answer to one upload; returns the outcome and
+        the order as written (None: not written)."""
+        order_id, shipment_id, target = upload.order_id, upload.shipment_id, upload.target
+        result, now = upload.result, upload.now
+        if result is not None and target.waybill is not None:
+            # the usual answer in one statement: finish the row if it still
+            # holds this waybill, then mark the order
+            accepted = result.accepted
+            if self.rows.finish(
+                conn,
+                order_id,
+                shipment_id,
+                state=UPLOADED if accepted else UPLOAD_FAILED,
+                now=now,
+                error_code=None if accepted else result.error_code,
+                error=None if accepted else result.error_message,
+                waybill=target.waybill,
+            ):
+                return self._settled(conn, upload.known, target, result, actor)
+        row = self.rows.get(conn, order_id, shipment_id)
+        if row is None or row.waybill != target.waybill:
+            # someone recorded another waybill meanwhile; theirs is due now
+            got = _outcome(row) if row else ShipOutcome(order_id, shipment_id, BOOKED)
+            return got, None
+        if result is None:
+            retry_at = now + retry_delay(row.attempts + 1)
+            self.rows.finish(
+                conn, order_id, shipment_id, state=BOOKED, now=now, retry_at=retry_at,
+                error=upload.error,
+            )  # fmt: skip
+            return ShipOutcome(
+                order_id, shipment_id, BOOKED, target.waybill, target.courier,
+                error=upload.error, retry_at=retry_at,
+            ), upload.known  # fmt: skip
+        if result.accepted:
+            self.rows.finish(conn, order_id, shipment_id, state=UPLOADED, now=now)
+        else:
+            self.rows.finish(
+                conn, order_id, shipment_id, state=UPLOAD_FAILED, now=now,
+                error_code=result.error_code, error=result.error_message,
+            )  # fmt: skip
+        return self._settled(conn, upload.known, target, result, actor)
 
     def _settled(
         self,
@@ -483,19 +640,12 @@ class Shipper:
         """Mark the order after the channel answered (its row is finished);
         returns the outcome and the order as written."""
         order_id, shipment_id = known.order.id or "", target.shipment_id
-        status = ShipmentStatus.SHIPPED if result.accepted else ShipmentStatus.UPLOAD_FAILED
         try:
-            written = self._mark(conn, known, shipment_id, status, actor, result)
+            written = self._mark(conn, known, shipment_id, actor, result)
         except ConflictError:  # it changed since it was read: mark it as it is now
             current = self._kit.store.orders.get(order_id, conn)
-            written = self._mark(conn, current, shipment_id, status, actor, result)
-        if result.accepted:
-            uploaded = ShipOutcome(order_id, shipment_id, UPLOADED, target.waybill, target.courier)
-            return uploaded, written
-        return ShipOutcome(
-            order_id, shipment_id, UPLOAD_FAILED, target.waybill, target.courier,
-            error_code=result.error_code, error=result.error_message,
-        ), written  # fmt: skip
+            written = self._mark(conn, current, shipment_id, actor, result)
+        return _answered(order_id, target, result), written
 
     def _call_channel(self, order: Order, shipment: Shipment) -> tuple[ShipResult | None, str]:
         """The channel's answer, or (None, why) when it should be tried again later."""
@@ -538,30 +688,15 @@ class Shipper:
         *,
         row_exists: bool | None = None,
     ) -> StoredOrder:
-        order_id = stored.order.id or ""
-        shipments = _with_shipment(
-            stored.order,
-            target.model_copy(
-                update={"courier": courier, "waybill": waybill, "status": ShipmentStatus.BOOKED}
-            ),
-        )
-        booked = {"order_id": order_id, "shipment_id": target.shipment_id, "courier": courier,
-                  "waybill": waybill, "actor": actor}  # fmt: skip
-        written = self._kit.store.orders.change_in(
+        change = self._waybill_change(stored, target, courier, waybill, actor)
+        written = self._kit.store.orders.apply(
             conn,
-            order_id,
-            lambda order: order.model_copy(update={"shipments": shipments}),
-            actor=actor,
-            reason=f"waybill {waybill} ({courier}) for shipment {target.shipment_id}",
-            expected_version=stored.version,
-            kind="waybill",
+            change,
             attempted={"shipment": target.shipment_id, "courier": courier, "waybill": waybill},
-            current=stored,
-            events=[("shipment.booked", booked, f"{order_id}|{target.shipment_id}|{waybill}")],
         )
         self.rows.record(
             conn,
-            order_id=order_id,
+            order_id=stored.order.id or "",
             shipment_id=target.shipment_id,
             channel=stored.order.channel,
             shop_id=stored.order.shop_id,
@@ -575,17 +710,51 @@ class Shipper:
         )
         return written
 
+    def _waybill_change(
+        self, stored: StoredOrder, target: Shipment, courier: str, waybill: str, actor: str
+    ) -> PendingChange:
+        """The order with ``waybill`` on ``target``, worked out (not written)."""
+        order_id = stored.order.id or ""
+        shipments = _with_shipment(
+            stored.order,
+            target.model_copy(
+                update={"courier": courier, "waybill": waybill, "status": ShipmentStatus.BOOKED}
+            ),
+        )
+        booked = {"order_id": order_id, "shipment_id": target.shipment_id, "courier": courier,
+                  "waybill": waybill, "actor": actor}  # fmt: skip
+        return self._kit.store.orders.prepare(
+            stored,
+            stored.order.model_copy(update={"shipments": shipments}),
+            actor=actor,
+            reason=f"waybill {waybill} ({courier}) for shipment {target.shipment_id}",
+            kind="waybill",
+            attempted={"shipment": target.shipment_id, "courier": courier, "waybill": waybill},
+            events=[("shipment.booked", booked, f"{order_id}|{target.shipment_id}|{waybill}")],
+        )
+
     def _mark(
         self,
         conn: sa.Connection,
         current: StoredOrder,
         shipment_id: str,
-        status: ShipmentStatus,
         actor: str,
         result: ShipResult,
     ) -> StoredOrder:
+        change, gone = self._mark_change(current, shipment_id, result, actor)
+        written = self._kit.store.orders.apply(conn, change)
+        if gone:
+            self._kit.store.stock.release(conn, written.order.id or "", state="consumed")
+        return written
+
+    def _mark_change(
+        self, current: StoredOrder, shipment_id: str, result: ShipResult, actor: str
+    ) -> tuple[PendingChange, bool]:
+        """The order marked with the channel's answer for one shipment (not
+        written), and whether every parcel has now left (its stock is consumed)."""
         order = current.order
         order_id = order.id or ""
+        status = ShipmentStatus.SHIPPED if result.accepted else ShipmentStatus.UPLOAD_FAILED
         target = next(s for s in order.shipments if s.shipment_id == shipment_id)
         shipments = _with_shipment(order, target.model_copy(update={"status": status}))
         lifecycle = current.lifecycle
@@ -617,30 +786,23 @@ class Shipper:
             "error": result.error_message,
         }
         events: list[ChangeEvent] = [(topic, payload, f"{order_id}|{shipment_id}|{target.waybill}")]
-        # every parcel left: its stock too (even when the platform's echo moved
-        # the order to shipped first); releasing twice changes nothing
         gone = accepted and all(
             s.status in (ShipmentStatus.SHIPPED, ShipmentStatus.CANCELLED) for s in shipments
         )
         if gone:
             events.append(("order.shipped", {"order_id": order_id}, order_id))
-        written = self._kit.store.orders.change_in(
-            conn,
-            order_id,
-            lambda o: o.model_copy(update={"shipments": shipments, "status": axes}),
+        change = self._kit.store.orders.prepare(
+            current,
+            order.model_copy(update={"shipments": shipments, "status": axes}),
             actor=actor,
             reason=reason[:500],
-            expected_version=current.version,
             kind="tracking_uploaded" if accepted else "tracking_refused",
             to_state=lifecycle,
             detail={"shipment": shipment_id, "platform_ref": result.platform_ref,
                     "error_code": result.error_code},
-            current=current,
             events=events,
         )  # fmt: skip
-        if gone:
-            self._kit.store.stock.release(conn, order_id, state="consumed")
-        return written
+        return change, gone
 
     def _manual_entry(
         self, stored: StoredOrder, target: Shipment, error: str, actor: str
@@ -747,4 +909,24 @@ def _outcome(row: ShipmentRow) -> ShipOutcome:
         error_code=row.error_code,
         error=row.last_error,
         retry_at=row.next_attempt_at if row.state == BOOKED else None,
+    )
+
+
+def _answered(order_id: str, target: Shipment, result: ShipResult) -> ShipOutcome:
+    """The outcome of an upload the channel answered."""
+    if result.accepted:
+        return ShipOutcome(order_id, target.shipment_id, UPLOADED, target.waybill, target.courier)
+    return ShipOutcome(
+        order_id, target.shipment_id, UPLOAD_FAILED, target.waybill, target.courier,
+        error_code=result.error_code, error=result.error_message,
+    )  # fmt: skip
+
+
+def _log_upload(outcome: ShipOutcome) -> None:
+    log.info(
+        "ship.upload",
+        order=outcome.order_id,
+        shipment=outcome.shipment_id,
+        state=outcome.state,
+        error_code=outcome.error_code,
     )

@@ -65,6 +65,27 @@ class TimelineEvent:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PendingChange:
+    """A guarded change worked out by ``Orders.prepare``, not yet written."""
+
+    #: the guarded UPDATE's parameters (``b_id``, ``b_expected`` and the new values)
+    values: dict[str, Any]
+    #: the timeline row
+    event: dict[str, Any]
+    events: tuple[ChangeEvent, ...]
+    #: the order as it will be once written
+    written: StoredOrder
+
+    @property
+    def order_id(self) -> str:
+        return str(self.values["b_id"])
+
+    @property
+    def expected_version(self) -> int:
+        return int(self.values["b_expected"])
+
+
 class Orders:
     def __init__(
         self,
@@ -227,23 +248,23 @@ class Orders:
     ) -> None:
         """Outbox events in the caller's transaction, in one statement; the same
         rows ``Store.outbox_add`` writes (an event id already there is skipped)."""
+        insert_ignore_prebuilt(conn, self._t.outbox, self._outbox_rows(order_id, events), key="id")
+
+    def _outbox_rows(
+        self, order_id: str | None, events: Sequence[ChangeEvent]
+    ) -> list[dict[str, Any]]:
         now = utcnow_naive(self._clock.now())
-        insert_ignore_prebuilt(
-            conn,
-            self._t.outbox,
-            [
-                {
-                    "id": event_id(topic, key),
-                    "topic": topic,
-                    "order_id": order_id,
-                    "payload": json.dumps(payload, ensure_ascii=False, default=str),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for topic, payload, key in events
-            ],
-            key="id",
-        )
+        return [
+            {
+                "id": event_id(topic, key),
+                "topic": topic,
+                "order_id": order_id,
+                "payload": json.dumps(payload, ensure_ascii=False, default=str),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for topic, payload, key in events
+        ]
 
     # -- guarded changes ---------------------------------------------------------
 
@@ -331,48 +352,166 @@ class Orders:
             current = self.get(order_id, conn)
         if current.version != expected_version:
             raise self._conflict(order_id, expected_version, current.version, attempt)
-        changed = mutate(current.order)
+        pending = self.prepare(
+            current,
+            mutate(current.order),
+            actor=actor,
+            reason=reason,
+            kind=kind,
+            attempted=attempt,
+            to_state=to_state,
+            hold_until=hold_until,
+            detail=detail,
+            decided=decided,
+            events=events,
+        )
+        return self.apply(conn, pending, attempted=attempt)
+
+    def apply(
+        self, conn: sa.Connection, change: PendingChange, *, attempted: dict[str, Any] | None = None
+    ) -> StoredOrder:
+        """Write one prepared change under its version guard.
+
+        :raises ConflictError: the order moved on since ``change`` was prepared.
+        """
+        moved = conn.execute(self._update_guarded, change.values).rowcount
+        if moved != 1:
+            oid = change.order_id
+            actual = conn.execute(self._select_version, {"b_id": oid}).scalar()
+            raise self._conflict(oid, change.expected_version, int(actual or -1), attempted or {})
+        self._write_after(conn, [change])
+        return change.written
+
+    # -- batched changes ----------------------------------------------------------
+
+    def prepare(
+        self,
+        current: StoredOrder,
+        changed: Order,
+        *,
+        actor: str,
+        reason: str,
+        kind: str = "edited",
+        attempted: dict[str, Any] | None = None,
+        to_state: Lifecycle | None = None,
+        hold_until: datetime | None = None,
+        detail: dict[str, Any] | None = None,
+        decided: bool = False,
+        events: Sequence[ChangeEvent] = (),
+    ) -> PendingChange:
+        """A change of ``current`` into ``changed``, worked out but not written
+        (pure). Its ``written`` is the order as it will be once written, so a
+        second change of the same order can be prepared on top of it."""
+        order_id = current.order.id or ""
+        expected = current.version
         lifecycle = changed.status.lifecycle if changed.status else current.lifecycle
         now = utcnow_naive(self._clock.now())
+        until = utcnow_naive(hold_until) if hold_until else None
         values: dict[str, Any] = {
             "b_id": order_id,
-            "b_expected": expected_version,
+            "b_expected": expected,
             "snapshot": changed.model_dump_json(),
-            "version": expected_version + 1,
+            "version": expected + 1,
             "lifecycle": lifecycle.value,
             "updated_at": now,
             "on_hold": is_held(changed),
-            "hold_until": utcnow_naive(hold_until) if hold_until else None,
+            "hold_until": until,
             "refund": changed.status.refund.value if changed.status else "none",
         }
         if decided:
-            values["decided_version"] = expected_version + 1
-        moved = conn.execute(self._update_guarded, values).rowcount
-        if moved != 1:
-            actual = conn.execute(self._select_version, {"b_id": order_id}).scalar()
-            raise self._conflict(order_id, expected_version, int(actual or -1), attempt)
-        self.add_event(
-            conn,
-            order_id,
-            actor=actor,
-            kind=kind,
-            reason=reason,
-            from_state=current.lifecycle.value,
-            to_state=(to_state or lifecycle).value,
-            detail={**attempt, **(detail or {}), "version": expected_version + 1},
-        )
-        if events:
-            self.add_outbox(conn, order_id, events)
-        if self._persist is not None:
-            self._persist(conn, [(changed, False)])
-        return StoredOrder(
+            values["decided_version"] = expected + 1
+        event = {
+            "order_id": order_id,
+            "at": now,
+            "actor": actor,
+            "kind": kind,
+            "from_state": current.lifecycle.value,
+            "to_state": (to_state or lifecycle).value,
+            "reason": (reason or "")[:512] or None,
+            "detail": json.dumps(
+                {**(attempted or {}), **(detail or {}), "version": expected + 1},
+                ensure_ascii=False,
+                default=str,
+            ),
+            "dedup_key": None,
+        }
+        written = StoredOrder(
             changed,
-            expected_version + 1,
+            expected + 1,
             lifecycle,
             current.platform_lifecycle,
             aware(now) or now,
-            aware(values["hold_until"]),
+            aware(until),
         )
+        return PendingChange(values, event, tuple(events), written)
+
+    def write_many(
+        self, conn: sa.Connection, pending: Sequence[PendingChange]
+    ) -> list[PendingChange]:
+        """Write prepared changes in a few statements, in the caller's
+        transaction: the orders' rows are locked and their versions checked
+        first, so each change either applies or is handed back untouched.
+
+        A change whose order moved on since it was prepared (and any change
+        prepared on top of it) is not written: it is returned, for the caller
+        to redo one by one. Everything else is written as ``change_in`` would.
+        """
+        if not pending:
+            return []
+        versions = self._lock_versions(conn, {p.order_id for p in pending})
+        fresh: list[PendingChange] = []
+        stale: list[PendingChange] = []
+        for change in pending:
+            oid = change.order_id
+            if versions.get(oid) == change.expected_version:
+                versions[oid] = change.expected_version + 1
+                fresh.append(change)
+            else:
+                versions[oid] = None  # later changes of this order were built on it
+                stale.append(change)
+        # executemany needs one set of keys per statement: runs of equal keys,
+        # in order, so two changes of one order apply one after the other
+        start = 0
+        while start < len(fresh):
+            keys = fresh[start].values.keys()
+            end = start + 1
+            while end < len(fresh) and fresh[end].values.keys() == keys:
+                end += 1
+            run = [change.values for change in fresh[start:end]]
+            moved = conn.execute(self._update_guarded, run).rowcount
+            if moved != len(run):  # the rows are locked: this cannot happen
+                raise ConflictError(
+                    f"{len(run) - moved} of {len(run)} locked orders did not update",
+                    order_id=fresh[start].order_id,
+                    expected_version=fresh[start].expected_version,
+                    actual_version=-1,
+                )
+            start = end
+        self._write_after(conn, fresh)
+        return stale
+
+    def _lock_versions(self, conn: sa.Connection, order_ids: set[str]) -> dict[str, int | None]:
+        """Current versions, the rows locked until the transaction ends (in id
+        order, so two writers lock in the same order). SQLite locks the whole
+        database at the first write, and refuses it if this read went stale."""
+        o = self._t.orders
+        query = sa.select(o.c.id, o.c.version).where(o.c.id.in_(sorted(order_ids)))
+        if conn.dialect.name != "sqlite":
+            query = query.order_by(o.c.id).with_for_update()
+        return {row.id: int(row.version) for row in conn.execute(query)}
+
+    def _write_after(self, conn: sa.Connection, written: Sequence[PendingChange]) -> None:
+        """Timeline rows, outbox events and the ``persist_order`` hook of
+        changes whose order rows were just updated."""
+        if not written:
+            return
+        conn.execute(self._insert_event, [change.event for change in written])
+        outbox = [
+            row for change in written for row in self._outbox_rows(change.order_id, change.events)
+        ]
+        insert_ignore_prebuilt(conn, self._t.outbox, outbox, key="id")
+        if self._persist is not None:
+            self._persist(conn, [(change.written.order, False) for change in written])
 
     def transition(
         self,

@@ -107,7 +107,8 @@ class Stock:
         r = self._t.reservations
         return (
             sa.select(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
-            .where(r.c.order_id == sa.bindparam("b_order"), r.c.state == "reserved")
+            .where(r.c.order_id.in_(sa.bindparam("b_orders", expanding=True)))
+            .where(r.c.state == "reserved")
             .order_by(r.c.sku, r.c.warehouse)
         )
 
@@ -116,7 +117,8 @@ class Stock:
         r = self._t.reservations
         return (
             r.update()
-            .where(r.c.order_id == sa.bindparam("b_order"), r.c.state == "reserved")
+            .where(r.c.order_id.in_(sa.bindparam("b_orders", expanding=True)))
+            .where(r.c.state == "reserved")
             .returning(r.c.id, r.c.sku, r.c.warehouse, r.c.quantity)
         )
 
@@ -304,15 +306,25 @@ class Stock:
     def release(self, conn: sa.Connection, order_id: str, *, state: str = "released") -> int:
         """Give back every reservation of an order (cancel, refund, re-allocation).
         ``state="consumed"`` marks them shipped instead (stock left the shelf)."""
+        return self.release_many(conn, [order_id], state=state)
+
+    def release_many(
+        self, conn: sa.Connection, order_ids: Sequence[str], *, state: str = "released"
+    ) -> int:
+        """``release`` for many orders in a few statements; returns how many
+        reservations moved."""
+        if not order_ids:
+            return 0
         now = utcnow_naive(self._clock.now())
+        orders = sorted(set(order_ids))
         moved: Sequence[Any]
         if conn.dialect.update_returning:
             # one statement moves them all and says which it moved
             moved = conn.execute(
-                self._move_all_held, {"b_order": order_id, "state": state, "updated_at": now}
+                self._move_all_held, {"b_orders": orders, "state": state, "updated_at": now}
             ).all()
         else:
-            held = conn.execute(self._held, {"b_order": order_id}).all()
+            held = conn.execute(self._held, {"b_orders": orders}).all()
             moved = [
                 row
                 for row in held
@@ -323,17 +335,22 @@ class Stock:
             ]
         if moved:
             # shipped goods left the shelf: take them off ``available`` too, so
-            # they are not offered again before the ERP's next stock refresh
+            # they are not offered again before the ERP's next stock refresh.
+            # One row per balance, in key order (two writers lock alike).
+            totals: dict[tuple[str, str], int] = {}
+            for row in moved:
+                key = (row.sku, row.warehouse)
+                totals[key] = totals.get(key, 0) + row.quantity
             conn.execute(
                 self._give_back,
                 [
                     {
-                        "b_sku": row.sku,
-                        "b_warehouse": row.warehouse,
-                        "b_quantity": row.quantity,
-                        "b_gone": row.quantity if state == "consumed" else 0,
+                        "b_sku": sku,
+                        "b_warehouse": warehouse,
+                        "b_quantity": quantity,
+                        "b_gone": quantity if state == "consumed" else 0,
                     }
-                    for row in sorted(moved, key=lambda r: (r.sku, r.warehouse, r.id))
+                    for (sku, warehouse), quantity in sorted(totals.items())
                 ],
             )
         return len(moved)
