@@ -248,9 +248,7 @@ def test_simulate_reports_an_exact_diff_without_writing(pkit: OrderKit, tmp_path
     assert {ext: pkit.get(f"own-mini/{ext}").version for ext in ("D1", "D2", "D3")} == before
 
 
-def test_simulate_keeps_the_rule_families_a_file_leaves_out(
-    pkit: OrderKit, tmp_path: Any
-) -> None:
+def test_simulate_keeps_the_rule_families_a_file_leaves_out(pkit: OrderKit, tmp_path: Any) -> None:
     from orderkit.process.simulate import load_rules, replaced_sections
 
     current = pkit.processor.rules
@@ -262,6 +260,7 @@ def test_simulate_keeps_the_rule_families_a_file_leaves_out(
     new = load_rules(pkit, path)
     assert replaced_sections(path) == ["gifts"]
     assert [r.head.id for r in new.gift_rules.index.rules] == ["any-199"]
+
     # holds, allocation and courier are the current ones, rule for rule
     def ids(rules: Any) -> list[str]:
         return [r.head.id for r in rules.index.rules]
@@ -293,3 +292,64 @@ def test_process_many_decides_like_one_at_a_time(pkit: OrderKit) -> None:
     versions = [pkit.get(i).version for i in ids]
     pkit.processor.process_many(ids)
     assert [pkit.get(i).version for i in ids] == versions  # nothing decided twice
+
+
+@pytest.fixture()
+def bkit(db_url: str, table_prefix: str) -> Any:
+    """``pkit`` whose gift has no quota, so ``process_many`` writes in batches."""
+    settings = config(db_url, table_prefix)
+    settings["rules"] = {
+        **RULES,
+        "gifts": [{k: v for k, v in RULES["gifts"][0].items() if k != "limit"}],
+        "allocation": [{"id": "hz", "warehouses": ["HZ"], "split": "never"}],
+    }
+    clock = FakeClock()
+    kit = OrderKit.from_config(
+        settings, entrypoints=False, clock=clock, sleeper=RecordingSleeper(clock), plugins=COURIERS
+    )
+    kit.upgrade_database()
+    kit.store.stock.refresh([StockLevel(s, "HZ", 100) for s in ("山茶花润肤霜", "G2026-01")])
+    yield kit
+    kit.engine.dispose()
+
+
+def test_process_many_redoes_what_changed_under_its_batch(
+    bkit: OrderKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders are decided first and written together; one edited by a person
+    meanwhile, and ones whose stock the ERP took meanwhile, are processed
+    again alone: nothing is overwritten and no stock is reserved twice."""
+    bkit.ingest([order(f"Q{i}", qty=2) for i in range(6)])
+    ids = [bkit.get(f"own-mini/Q{i}").order.id or "" for i in range(6)]
+    processor = bkit.processor
+    decide = processor._decided
+    calls = []
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 6:  # every order is decided, nothing written yet
+            first = bkit.get(ids[0])
+            bkit.update(
+                ids[0],
+                lambda o: o.model_copy(update={"seller_memo": "check the colour"}),
+                actor="user:cs",
+                reason="memo",
+                expected_version=first.version,
+            )
+            # the ERP's count: room for two more orders of 2 units
+            bkit.store.stock.refresh([StockLevel("山茶花润肤霜", "HZ", 4)])
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(processor, "_decided", meanwhile)
+    batch = processor.process_many(ids)
+    assert not batch.failed
+    assert [o.order_id for o in batch.outcomes] == ids
+    statuses = [o.status for o in batch.outcomes]
+    assert statuses.count("allocated") == 2, statuses
+    edited = bkit.get(ids[0])
+    assert edited.order.seller_memo == "check the colour"  # the person's edit survived
+    balance = bkit.store.stock.balances(["山茶花润肤霜"])[("山茶花润肤霜", "HZ")]
+    assert (balance.available, balance.reserved) == (4, 4)
+    for oid in ids:  # decided once each: one processed event per order
+        kinds = [e.kind for e in bkit.timeline(oid) if e.kind.startswith("processed:")]
+        assert len(kinds) == 1, (oid, kinds)

@@ -28,6 +28,7 @@ from orderkit.store.quotas import QuotaLimit
 if TYPE_CHECKING:
     from orderkit.kit import OrderKit
     from orderkit.store import StoredOrder
+    from orderkit.store.orders import PendingChange
     from orderkit.store.stock import Line
 
 log = structlog.get_logger("orderkit.process")
@@ -35,6 +36,8 @@ log = structlog.get_logger("orderkit.process")
 #: Lifecycles an order is (re)decided in; later ones are past the decisions.
 PROCESSABLE = {Lifecycle.PAID, Lifecycle.APPROVED, Lifecycle.ON_HOLD}
 ATTEMPTS = 4
+#: Decided orders written per transaction by ``process_many``.
+WRITE_CHUNK = 100
 
 
 @dataclass
@@ -60,6 +63,59 @@ class ProcessBatch:
 
 class _Retry(Exception):
     """Another worker took the quota or stock we decided on: decide again."""
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What a decision wants written, worked out before any write."""
+
+    change: PendingChange
+    outcome: ProcessOutcome
+    #: (line_id, sku, warehouse, quantity) to reserve; none when held
+    wanted: list[Line] = field(default_factory=list)
+    #: limited gift rule id -> units to claim
+    quota_claims: dict[str, int] = field(default_factory=dict)
+    #: gift rules whose lines were removed (their quota goes back); None: none removed
+    quota_released: set[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A prefetched order decided in a batch, waiting to be written with others."""
+
+    stored: StoredOrder
+    outcome: ProcessOutcome
+    #: None: skipped (only its decided version is recorded)
+    decided: _Decided | None = None
+
+    @property
+    def order_id(self) -> str:
+        return self.stored.order.id or ""
+
+    @property
+    def wanted(self) -> list[Line]:
+        return self.decided.wanted if self.decided is not None else []
+
+
+def _fits(
+    plan: _Plan, free: dict[tuple[str, str], int], held: dict[tuple[str, str, str], str]
+) -> list[Line] | None:
+    """The lines of ``plan`` that take stock now (the others were reserved
+    before), taken off ``free``; None if one is short or needs a row claimed
+    again (the one-at-a-time path does that), leaving ``free`` as it was."""
+    new: list[Line] = []
+    for line in plan.wanted:
+        line_id, sku, warehouse, quantity = line
+        state = held.get((plan.order_id, line_id, warehouse))
+        if state in ("reserved", "consumed"):
+            continue
+        if state is not None or free.get((sku, warehouse), 0) < quantity:
+            for _, s, w, n in new:
+                free[s, w] += n
+            return None
+        free[sku, warehouse] -= quantity
+        new.append(line)
+    return new
 
 
 @dataclass
@@ -88,19 +144,34 @@ class Processor:
         """``process`` each order, in order, until ``stop()`` says so.
 
         The orders and the facts their decisions read (stock, buyers, quota)
-        are read for the whole batch first, in one transaction; each order is
-        still decided and written in a transaction of its own, so a conflict
-        only decides that order again (with fresh reads).
+        are read for the whole batch first, in one transaction. Each order is
+        then decided, and up to ``WRITE_CHUNK`` decisions are written together
+        in one transaction: stock rows locked and checked, orders under their
+        version guards. An order that does not fit any more (stock gone, order
+        changed, a gift quota to claim) is processed alone with fresh reads,
+        as ``process`` does, so the outcome is the same as one at a time.
         """
-        batch = ProcessBatch()
+        outcomes: dict[str, ProcessOutcome] = {}
+        failed: dict[str, Exception] = {}
         prefetched = self._prefetch(order_ids)
+        plans: list[_Plan] = []
         for order_id in order_ids:
             if stop is not None and stop():
                 break
             try:
-                batch.outcomes.append(self._process(order_id, actor, prefetched))
+                plan = self._plan(order_id, actor, prefetched) if prefetched else None
+                if plan is None:
+                    outcomes[order_id] = self._process(order_id, actor, prefetched)
+                    continue
+                plans.append(plan)
+                if len(plans) >= WRITE_CHUNK:
+                    self._write_plans(plans, actor, outcomes, failed)
+                    plans = []
             except Exception as exc:  # recorded for the caller; the batch goes on
-                batch.failed[order_id] = exc
+                failed[order_id] = exc
+        self._write_plans(plans, actor, outcomes, failed)
+        batch = ProcessBatch(failed=failed)
+        batch.outcomes = [outcomes[oid] for oid in order_ids if oid in outcomes]
         return batch
 
     def _prefetch(self, order_ids: Sequence[str]) -> _Prefetched | None:
@@ -221,9 +292,36 @@ class Processor:
         decisions: Decisions,
         actor: str,
     ) -> tuple[ProcessOutcome, list[Line]]:
-        """Claim, reserve and write; returns the outcome and the lines that
-        took stock now."""
+        """Claim, reserve and write one order; returns the outcome and the
+        lines that took stock now."""
         oid = stored.order.id or ""
+        decided = self._decided(stored, order, decisions, actor)
+        # claim gift quota and stock for what was decided; short -> decide again
+        limits = self.rules.gift_quotas()
+        for rule_id, units in decided.quota_claims.items():
+            limit = limits[rule_id]
+            if not self._kit.store.quotas.claim(
+                conn,
+                order_id=oid,
+                rule_id=rule_id,
+                units=units,
+                day=china_day(self._kit),
+                limit=QuotaLimit(limit.total, limit.per_day),
+            ):
+                raise _Retry(f"gift quota of {rule_id} ran out")
+        if decided.quota_released is not None:
+            self._kit.store.quotas.release(conn, oid, decided.quota_released)
+        wanted = decided.wanted
+        took = self._kit.store.stock.reserve_lines(conn, oid, wanted) if wanted else []
+        if took is None:
+            raise _Retry("stock was taken by another order")
+        self._kit.store.orders.apply(conn, decided.change)
+        return decided.outcome, took
+
+    def _decided(
+        self, stored: StoredOrder, order: Order, decisions: Decisions, actor: str
+    ) -> _Decided:
+        """What a decision wants written, worked out in memory (pure)."""
         released = {h.code for h in order.hold_reasons if h.released_by}
         fresh = [h for h in decisions.holds.reasons if h.code not in released]
         kept = [
@@ -234,8 +332,7 @@ class Processor:
         traces = [t.model_dump(mode="json") for t in decisions.traces]
         if blocking:
             until = decisions.holds.release_at(self._kit.clock.now())
-            held = self._write(
-                conn,
+            change, outcome = self._change(
                 stored,
                 order.model_copy(update={"hold_reasons": holds}),
                 Lifecycle.ON_HOLD,
@@ -246,29 +343,16 @@ class Processor:
                 hold_until=until,
                 codes=[h.code for h in blocking],
             )
-            return held, []
-        # claim gift quota and stock for what was decided; short -> decide again
+            return _Decided(change, outcome)
+        claims: dict[str, int] = {}
+        quota_released: set[str] | None = None
         gifts = decisions.gifts
         if gifts is not None:
             limits = self.rules.gift_quotas()
-            day = china_day(self._kit)
-            for rule_id, units in gifts.quota_claims.items():
-                limit = limits.get(rule_id)
-                if limit is None:
-                    continue
-                if not self._kit.store.quotas.claim(
-                    conn,
-                    order_id=oid,
-                    rule_id=rule_id,
-                    units=units,
-                    day=day,
-                    limit=QuotaLimit(limit.total, limit.per_day),
-                ):
-                    raise _Retry(f"gift quota of {rule_id} ran out")
+            claims = {rule: units for rule, units in gifts.quota_claims.items() if rule in limits}
             if gifts.removed_line_ids:
                 gone = {line.line_id for line in order.lines} & set(gifts.removed_line_ids)
-                rules_gone = {lid.split(":")[1] for lid in gone if lid.count(":") >= 2}
-                self._kit.store.quotas.release(conn, oid, rules_gone)
+                quota_released = {lid.split(":")[1] for lid in gone if lid.count(":") >= 2}
         decided = decisions.order
         lines = {line.line_id: line for line in decided.lines}
         wanted = [
@@ -289,31 +373,25 @@ class Processor:
                     detail=f"no merchant SKU on line(s) {', '.join(no_sku)}",
                 ),
             ]
-        took = self._kit.store.stock.reserve_lines(conn, oid, wanted) if wanted else []
-        if took is None:
-            raise _Retry("stock was taken by another order")
         target = (
             Lifecycle.ALLOCATED
             if decided.shipments
             and not (decisions.allocation and decisions.allocation.transfer_alert)
             else Lifecycle.APPROVED
         )
-        result = decided.model_copy(update={"hold_reasons": holds})
-        written = self._write(
-            conn,
+        change, outcome = self._change(
             stored,
-            result,
+            decided.model_copy(update={"hold_reasons": holds}),
             target,
             actor,
             traces,
             decisions,
             "allocated" if target is Lifecycle.ALLOCATED else "approved",
         )
-        return written, took
+        return _Decided(change, outcome, wanted, claims, quota_released)
 
-    def _write(
+    def _change(
         self,
-        conn: sa.Connection,
         stored: StoredOrder,
         order: Order,
         target: Lifecycle,
@@ -324,7 +402,7 @@ class Processor:
         *,
         hold_until: datetime | None = None,
         codes: list[str] | None = None,
-    ) -> ProcessOutcome:
+    ) -> tuple[PendingChange, ProcessOutcome]:
         oid = stored.order.id or ""
         current = stored.lifecycle
         axes = (order.status or StatusAxes(lifecycle=current)).model_copy(
@@ -348,38 +426,129 @@ class Processor:
             }
             for s in final.shipments
         ]
+        transfer_alert = decisions.allocation.transfer_alert if decisions.allocation else None
         event = {
             "order_id": oid,
             "lifecycle": target.value,
             "holds": codes or [],
             "gifts": gift_rules,
             "shipments": shipments,
-            "transfer_alert": decisions.allocation.transfer_alert if decisions.allocation else None,
+            "transfer_alert": transfer_alert,
         }
-        self._kit.store.orders.change_in(
-            conn,
-            oid,
-            lambda _: final,
+        change = self._kit.store.orders.prepare(
+            stored,
+            final,
             actor=actor,
             reason="; ".join(words)[:500] or status,
-            expected_version=stored.version,
             kind=f"processed:{status}",
             to_state=target,
             hold_until=hold_until,
             detail={"traces": traces, "explain": words},
-            current=stored,
             decided=True,
             events=[(f"order.{status}", event, f"{oid}|{stored.version}")],
         )
-        return ProcessOutcome(
+        outcome = ProcessOutcome(
             oid,
             status,
             target.value,
             holds=codes or [],
             gifts=gift_rules,
             shipments=shipments,
-            transfer_alert=decisions.allocation.transfer_alert if decisions.allocation else None,
+            transfer_alert=transfer_alert,
         )
+        return change, outcome
+
+    # -- many orders, written together ----------------------------------------------
+
+    def _plan(self, order_id: str, actor: str, prefetched: _Prefetched) -> _Plan | None:
+        """Decide a prefetched order for writing with others; None: it takes
+        the one-at-a-time path (not prefetched, a hold to end, quota to claim)."""
+        stored = prefetched.orders.get(order_id)
+        if stored is None or (stored.lifecycle is Lifecycle.ON_HOLD and self._hold_over(stored)):
+            return None
+        skip = self._skip_reason(stored)
+        if skip is not None:
+            del prefetched.orders[order_id]
+            outcome = ProcessOutcome(order_id, "skipped", stored.lifecycle.value, skip)
+            return _Plan(stored, outcome)
+        order = clean_receiver(self._kit, stored.order)
+        decisions = self.rules.decide(order, prefetched.facts.context(order))
+        decided = self._decided(stored, order, decisions, actor)
+        if decided.quota_claims or decided.quota_released is not None:
+            return None
+        del prefetched.orders[order_id]
+        # later decisions of the batch see this one's stock as taken
+        prefetched.facts.took(decided.wanted, quota=False)
+        return _Plan(stored, decided.outcome, decided)
+
+    def _write_plans(
+        self,
+        plans: list[_Plan],
+        actor: str,
+        outcomes: dict[str, ProcessOutcome],
+        failed: dict[str, Exception],
+    ) -> None:
+        """Write decided orders together; the ones that no longer fit are
+        processed again one at a time, with fresh reads."""
+        if not plans:
+            return
+        try:
+            redo = self._kit.store.db.run(partial(self._apply_many, plans))
+        except Exception as exc:  # nothing of the batch was written: each goes alone
+            log.warning("process.batch_failed", orders=len(plans), error=str(exc))
+            redo = plans
+        again = {id(plan) for plan in redo}
+        for plan in plans:
+            order_id = plan.order_id
+            if id(plan) not in again:
+                outcomes[order_id] = plan.outcome
+                continue
+            log.info("process.retry", order=order_id, why="batch")
+            try:
+                outcomes[order_id] = self._process(order_id, actor, None)
+            except Exception as exc:
+                failed[order_id] = exc
+
+    def _apply_many(self, plans: Sequence[_Plan], conn: sa.Connection) -> list[_Plan]:
+        """Write the plans that still fit, in one transaction; returns the others.
+
+        Stock rows are locked first and the batch's reservations checked
+        against them in memory, in order; then the orders' guarded changes
+        are written together (an order that moved on is handed back), then
+        the reservations and the stock taken, one statement each.
+        """
+        stock = self._kit.store.stock
+        writes = [p for p in plans if p.decided is not None]
+        keys = {(sku, wh) for p in writes for _, sku, wh, _ in p.wanted}
+        free = stock.lock_free(conn, keys)
+        held = stock.line_states(conn, [p.order_id for p in writes if p.wanted])
+        redo: list[_Plan] = []
+        fitting: list[tuple[_Plan, list[Line]]] = []
+        for plan in writes:
+            new = _fits(plan, free, held)
+            if new is None:
+                redo.append(plan)
+            else:
+                fitting.append((plan, new))
+        changes = [plan.decided.change for plan, _ in fitting if plan.decided is not None]
+        stale = {id(change) for change in self._kit.store.orders.write_many(conn, changes)}
+        taken: list[tuple[str, Line]] = []
+        for plan, new in fitting:
+            if plan.decided is not None and id(plan.decided.change) in stale:
+                redo.append(plan)  # its stock stays on the shelf
+            else:
+                taken.extend((plan.order_id, line) for line in new)
+        stock.reserve_new(conn, taken)
+        skipped = [p for p in plans if p.decided is None]
+        if skipped:
+            o = self._kit.store.tables.orders
+            conn.execute(
+                o.update()
+                .where(o.c.id == sa.bindparam("b_id"), o.c.version == sa.bindparam("b_version"))
+                .values(decided_version=sa.bindparam("b_version")),
+                [{"b_id": p.order_id, "b_version": p.stored.version} for p in skipped],
+            )
+        return redo
 
     # -- release ---------------------------------------------------------------------
 

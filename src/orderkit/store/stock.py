@@ -213,6 +213,82 @@ class Stock:
                 claimed.append((line_id, sku, warehouse, quantity))
         return claimed
 
+    def lock_free(
+        self, conn: sa.Connection, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """Free units of ``(sku, warehouse)`` balances, kept from other writers
+        until the transaction ends (rows locked in key order; SQLite locks the
+        whole database at the first write and refuses it if this read went
+        stale). A balance that does not exist is left out (nothing is free)."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        b = self._t.stock_balances
+        query = (
+            sa.select(b.c.sku, b.c.warehouse, b.c.available, b.c.reserved)
+            .where(b.c.sku.in_(sorted({sku for sku, _ in wanted})))
+            .order_by(b.c.sku, b.c.warehouse)
+        )
+        if conn.dialect.name != "sqlite":
+            query = query.with_for_update()
+        return {
+            (r.sku, r.warehouse): r.available - r.reserved
+            for r in conn.execute(query)
+            if (r.sku, r.warehouse) in wanted
+        }
+
+    def line_states(
+        self, conn: sa.Connection, order_ids: Sequence[str]
+    ) -> dict[tuple[str, str, str], str]:
+        """(order id, line id, warehouse) -> state of the orders' reservation rows."""
+        if not order_ids:
+            return {}
+        r = self._t.reservations
+        rows = conn.execute(
+            sa.select(r.c.order_id, r.c.line_id, r.c.warehouse, r.c.state).where(
+                r.c.order_id.in_(sorted(set(order_ids)))
+            )
+        )
+        return {(row.order_id, row.line_id, row.warehouse): row.state for row in rows}
+
+    def reserve_new(self, conn: sa.Connection, lines: Sequence[tuple[str, Line]]) -> None:
+        """Reserve ``(order id, line)`` pairs that have no reservation row yet,
+        against balances the caller locked and found sufficient: one statement
+        for the rows, one for the balances.
+
+        :raises RuntimeError: a balance was short after all (the caller's
+            transaction must not go on).
+        """
+        if not lines:
+            return
+        now = utcnow_naive(self._clock.now())
+        conn.execute(
+            self._t.reservations.insert(),
+            [
+                {
+                    "order_id": order_id,
+                    "line_id": line_id,
+                    "sku": sku,
+                    "warehouse": warehouse,
+                    "quantity": quantity,
+                    "state": "reserved",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for order_id, (line_id, sku, warehouse, quantity) in lines
+            ],
+        )
+        totals: dict[tuple[str, str], int] = {}
+        for _, (_, sku, warehouse, quantity) in lines:
+            totals[sku, warehouse] = totals.get((sku, warehouse), 0) + quantity
+        params = [
+            {"b_sku": sku, "b_warehouse": warehouse, "b_quantity": quantity}
+            for (sku, warehouse), quantity in sorted(totals.items())
+        ]
+        taken = conn.execute(self._take, params).rowcount
+        if taken != len(params):
+            raise RuntimeError(f"{len(params) - taken} locked stock balances were short")
+
     def reserve(
         self,
         conn: sa.Connection,
