@@ -136,6 +136,8 @@ def pipeline(kit: OrderKit) -> tuple[int, dict[str, float]]:
         allocated = list(
             conn.execute(sa.select(o.c.id).where(o.c.lifecycle == "allocated")).scalars()
         )
+    # the ERP's print run: every allocated order's shipments, read in one query
+    orders = kit.store.orders.get_many(allocated)
     waybills = [
         Waybill(
             order_id,
@@ -144,7 +146,7 @@ def pipeline(kit: OrderKit) -> tuple[int, dict[str, float]]:
             shipment=shipment.shipment_id,
         )
         for n, order_id in enumerate(allocated)
-        for shipment in kit.get(order_id).order.shipments
+        for shipment in orders[order_id].order.shipments
     ]
     # the warehouse's print run: ``kit.ship`` of each waybill, recorded in batches
     outcomes = kit.shipper.ship_many(waybills, actor="bench:erp").outcomes

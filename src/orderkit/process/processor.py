@@ -443,7 +443,9 @@ class Processor:
             kind=f"processed:{status}",
             to_state=target,
             hold_until=hold_until,
-            detail={"traces": traces, "explain": words},
+            # the traces themselves are on the order (``order.traces``): the
+            # timeline keeps their words, not a second copy of each trace
+            detail={"explain": words, "rule_set_version": self.rules.version},
             decided=True,
             events=[(f"order.{status}", event, f"{oid}|{stored.version}")],
         )
