@@ -206,3 +206,49 @@ def test_the_embedding_guide_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         assert available(namespace["kit"]) == {("SKU-SHCH-50", "HZ01"): (5, 0)}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("outcome", ["rollback", "commit"])
+def test_batched_process_and_ship_follow_the_erps_transaction(
+    erp_url: str, erp_engine: sa.Engine, outcome: str
+) -> None:
+    """``process_many`` and ``ship_many`` write whole batches at once; inside
+    the ERP's transaction those writes are the ERP's to keep or roll back."""
+    from orderkit.clock import FakeClock
+    from orderkit.ship import Waybill
+    from tests.conftest import kit_config
+    from tests.test_legacy_erp import LegacyErpPlugin, erp_plugin
+
+    empty = counts(erp_engine)
+    with erp_transaction(erp_engine, "connection", outcome) as bind:
+        kit = OrderKit.from_config(
+            kit_config(
+                erp_url,
+                PREFIX,
+                warehouses=[{"code": "HZ01", "name": "杭州仓", "regions": ["浙江"]}],
+            ),
+            engine=bind,
+            entrypoints=False,
+            clock=FakeClock(),
+            plugins=[(erp_plugin.NAME, LegacyErpPlugin(bind))],
+        )
+        kit.ingest([order_payload(f"B{i}") for i in range(3)])
+        receive_stock(erp_connection(bind), "SKU-SHCH-50", "HZ01", 100)
+        receive_stock(erp_connection(bind), "SKU-CUP", "HZ01", 100)
+        kit.refresh_stock()
+        ids = [kit.get(f"own-mini/B{i}").order.id or "" for i in range(3)]
+        batch = kit.processor.process_many(ids)
+        assert [o.status for o in batch.outcomes] == ["allocated"] * 3, batch
+        shipped = kit.shipper.ship_many(
+            [Waybill(oid, "zto", f"ZT{n}") for n, oid in enumerate(ids)], actor="wh:1"
+        )
+        assert [o.state for o in shipped.outcomes] == ["uploaded"] * 3 and not shipped.failed
+        assert {kit.get(oid).lifecycle.value for oid in ids} == {"shipped"}
+    after = counts(erp_engine)
+    if outcome == "rollback":
+        assert after == empty
+    else:
+        assert after[f"{PREFIX}orders"] == 3
+        assert after[f"{PREFIX}reservations"] == 6  # two lines each, consumed when shipped
+        balances = available(make_kit(erp_url, erp_engine))
+        assert balances[("SKU-SHCH-50", "HZ01")] == (94, 0)  # 3 x 2 left the shelf

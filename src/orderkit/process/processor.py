@@ -163,12 +163,13 @@ class Processor:
                 if plan is None:
                     outcomes[order_id] = self._process(order_id, actor, prefetched)
                     continue
-                plans.append(plan)
-                if len(plans) >= WRITE_CHUNK:
-                    self._write_plans(plans, actor, outcomes, failed)
-                    plans = []
             except Exception as exc:  # recorded for the caller; the batch goes on
                 failed[order_id] = exc
+                continue
+            plans.append(plan)
+            if len(plans) >= WRITE_CHUNK:
+                self._write_plans(plans, actor, outcomes, failed)
+                plans = []
         self._write_plans(plans, actor, outcomes, failed)
         batch = ProcessBatch(failed=failed)
         batch.outcomes = [outcomes[oid] for oid in order_ids if oid in outcomes]
@@ -494,9 +495,13 @@ class Processor:
         processed again one at a time, with fresh reads."""
         if not plans:
             return
+        db = self._kit.store.db
         try:
-            redo = self._kit.store.db.run(partial(self._apply_many, plans))
-        except Exception as exc:  # nothing of the batch was written: each goes alone
+            redo = db.run(partial(self._apply_many, plans))
+        except Exception as exc:
+            if not db.owns_transactions:
+                raise  # part of the batch may be in the ERP's transaction: it must roll back
+            # our transaction rolled back, so nothing of the batch was written
             log.warning("process.batch_failed", orders=len(plans), error=str(exc))
             redo = plans
         again = {id(plan) for plan in redo}

@@ -174,12 +174,14 @@ class Shipper:
         return self._ship_one(Waybill(order_id, courier, waybill, shipment), actor, None)
 
     def ship_many(self, waybills: Sequence[Waybill], *, actor: str) -> ShipBatch:
-        """``ship`` for many waybills (a warehouse's print run): they are
-        recorded in one transaction per ``RECORD_CHUNK``, then each is uploaded
-        and the channel's answer recorded in a transaction of its own, as
-        ``ship`` does. A waybill ``ship`` would refuse is in ``failed``; the
-        others go on. An order that changes after its waybill is recorded is
-        marked as it is when the channel's answer comes."""
+        """``ship`` for many waybills (a warehouse's print run): per chunk of
+        ``RECORD_CHUNK``, the waybills are recorded in one transaction, each is
+        uploaded, and the channel's answers are recorded in one more. A waybill
+        ``ship`` would refuse is in ``failed``; the others go on. An order that
+        changes after its waybill is recorded is marked as it is when the
+        channel's answer comes. A crash before the answers are recorded loses
+        nothing: the rows stay claimed as ``booked`` and the run loop uploads
+        the same waybills again once the claim runs out."""
         batch = ShipBatch()
         for start in range(0, len(waybills), RECORD_CHUNK):
             self._ship_chunk(waybills[start : start + RECORD_CHUNK], actor, {}, batch, strict=False)
@@ -261,8 +263,8 @@ class Shipper:
             try:
                 settled = db.run(partial(self._settle_many, uploads, actor))
             except Exception as exc:
-                if strict:
-                    raise
+                if strict or not db.owns_transactions:
+                    raise  # in the ERP's transaction, part may be written: it must roll back
                 for upload in uploads:  # rows stay claimed: the run loop tries again
                     results[upload.slot] = (upload.item, exc)
             else:
