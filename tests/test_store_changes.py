@@ -223,3 +223,32 @@ def test_write_many_writes_chained_changes_and_hands_back_stale_ones(kit: OrderK
     kinds = [(e.reason, e.detail.get("version")) for e in kit.timeline("own-mini/W0")][-2:]
     assert kinds == [("one", first.version + 1), ("two", first.version + 2)]
     assert not [e for e in kit.timeline("own-mini/W2") if e.reason in ("c", "c2")]
+
+
+def test_write_many_of_a_large_batch_applies_every_change_once(kit: OrderKit) -> None:
+    """Large enough for PostgreSQL's one-statement path; each order changed
+    twice (two rounds) and one decided (another set of keys)."""
+    count = 24
+    kit.ingest([make_order_payload(external_id=f"L{i}") for i in range(count)])
+    orders = kit.store.orders
+    pending = []
+    for i in range(count):
+        stored = kit.get(f"own-mini/L{i}")
+        one = orders.prepare(stored, set_waybill(f"A{i}")(stored.order), actor="t", reason="1")
+        two = orders.prepare(
+            one.written,
+            set_waybill(f"B{i}")(one.written.order),
+            actor="t",
+            reason="2",
+            decided=i % 5 == 0,
+        )
+        pending += [one, two]
+    with kit.store.db.transaction() as conn:
+        assert orders.write_many(conn, pending) == []
+    for i in range(count):
+        got = kit.get(f"own-mini/L{i}")
+        assert (got.version, got.order.shipments[0].waybill) == (3, f"B{i}")
+    o = kit.store.tables.orders
+    with kit.store.db.transaction() as conn:
+        decided = conn.execute(sa.select(sa.func.count()).where(o.c.decided_version == 3))
+        assert decided.scalar_one() == 5

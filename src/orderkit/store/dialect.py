@@ -96,12 +96,78 @@ def _same_keys(rows: Sequence[dict[str, Any]]) -> bool:
 def _insert_unnest(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
     columns = tuple(rows[0])
     sql, processors = _unnest_statement(table, columns, conn.dialect)
-    params: dict[str, list[Any]] = {}
-    for n, (column, process) in enumerate(zip(columns, processors, strict=True)):
-        values = [row[column] for row in rows]
-        params[f"c{n}"] = values if process is None else [process(v) for v in values]
     # one statement: its rowcount is the number of rows that went in
-    return conn.exec_driver_sql(sql, params).rowcount
+    return conn.exec_driver_sql(sql, _arrays(rows, columns, processors)).rowcount
+
+
+def update_unnest(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    match: dict[str, str],
+) -> int:
+    """PostgreSQL: one ``UPDATE ... FROM unnest(...)`` for many rows. Each
+    row's ``match`` keys (parameter -> column) pick the table row, which gets
+    every other key as a column value; returns how many rows were updated.
+
+    A table row may be picked by one row only (PostgreSQL updates it once):
+    callers split repeated keys into separate calls. All rows share one set
+    of keys.
+    """
+    keys = tuple(rows[0])
+    sql, processors = _update_unnest_statement(
+        table, keys, tuple(sorted(match.items())), conn.dialect
+    )
+    return conn.exec_driver_sql(sql, _arrays(rows, keys, processors)).rowcount
+
+
+def _arrays(
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> dict[str, list[Any]]:
+    params: dict[str, list[Any]] = {}
+    for n, (key, process) in enumerate(zip(keys, processors, strict=True)):
+        values = [row[key] for row in rows]
+        params[f"c{n}"] = values if process is None else [process(v) for v in values]
+    return params
+
+
+def _array_of(
+    table: sa.Table, column: str, n: int, dialect: sa.Dialect
+) -> tuple[str, Callable[[Any], Any] | None]:
+    """The ``%(cN)b::type[]`` parameter of one column, and its bind processor."""
+    impl = table.c[column].type.dialect_impl(dialect)
+    return f"%(c{n})b::{impl.compile(dialect=dialect)}[]", impl.bind_processor(dialect)
+
+
+@lru_cache(maxsize=128)
+def _update_unnest_statement(
+    table: sa.Table,
+    keys: tuple[str, ...],
+    match: tuple[tuple[str, str], ...],
+    dialect: sa.Dialect,
+) -> tuple[str, list[Callable[[Any], Any] | None]]:
+    quote = dialect.identifier_preparer
+    matched = dict(match)
+    arrays, processors = zip(
+        *(_array_of(table, matched.get(key, key), n, dialect) for n, key in enumerate(keys)),
+        strict=True,
+    )
+    name = quote.format_table(table)
+    sets = [f"{quote.quote(key)} = v.c{n}" for n, key in enumerate(keys) if key not in matched]
+    wheres = [
+        f"{name}.{quote.quote(matched[key])} = v.c{n}"
+        for n, key in enumerate(keys)
+        if key in matched
+    ]
+    sql = (
+        f"UPDATE {name} SET {', '.join(sets)} "
+        f"FROM unnest({', '.join(arrays)}) AS v({', '.join(f'c{n}' for n in range(len(keys)))}) "
+        f"WHERE {' AND '.join(wheres)}"
+    )
+    return sql, list(processors)
 
 
 @lru_cache(maxsize=128)
@@ -109,15 +175,12 @@ def _unnest_statement(
     table: sa.Table, columns: tuple[str, ...], dialect: sa.Dialect
 ) -> tuple[str, list[Callable[[Any], Any] | None]]:
     quote = dialect.identifier_preparer
-    arrays = []
-    processors: list[Callable[[Any], Any] | None] = []
-    for n, name in enumerate(columns):
-        impl = table.c[name].type.dialect_impl(dialect)
-        arrays.append(f"%(c{n})b::{impl.compile(dialect=dialect)}[]")
-        processors.append(impl.bind_processor(dialect))
+    arrays, processors = zip(
+        *(_array_of(table, name, n, dialect) for n, name in enumerate(columns)), strict=True
+    )
     sql = (
         f"INSERT INTO {quote.format_table(table)} "
         f"({', '.join(quote.quote(c) for c in columns)}) "
         f"SELECT * FROM unnest({', '.join(arrays)}) ON CONFLICT DO NOTHING"
     )
-    return sql, processors
+    return sql, list(processors)

@@ -23,7 +23,7 @@ from orderkit.errors import ConflictError, OrderKitError, OrderNotFound
 from orderkit.models import Lifecycle, Order, StatusAxes
 from orderkit.status import allowed_transitions, can_transition
 from orderkit.store.db import Database, aware, utcnow_naive
-from orderkit.store.dialect import insert_ignore
+from orderkit.store.dialect import UNNEST_FROM, insert_ignore, update_unnest
 from orderkit.store.ids import event_id
 from orderkit.store.schema import Tables
 
@@ -469,26 +469,28 @@ class Orders:
             else:
                 versions[oid] = None  # later changes of this order were built on it
                 stale.append(change)
-        # executemany needs one set of keys per statement: runs of equal keys,
-        # in order, so two changes of one order apply one after the other
-        start = 0
-        while start < len(fresh):
-            keys = fresh[start].values.keys()
-            end = start + 1
-            while end < len(fresh) and fresh[end].values.keys() == keys:
-                end += 1
-            run = [change.values for change in fresh[start:end]]
-            moved = conn.execute(self._update_guarded, run).rowcount
-            if moved != len(run):  # the rows are locked: this cannot happen
+        for run in _rounds(fresh):
+            params = [change.values for change in run]
+            moved = self._update_many(conn, params)
+            if moved != len(params):  # the rows are locked: this cannot happen
                 raise ConflictError(
-                    f"{len(run) - moved} of {len(run)} locked orders did not update",
-                    order_id=fresh[start].order_id,
-                    expected_version=fresh[start].expected_version,
+                    f"{len(params) - moved} of {len(params)} locked orders did not update",
+                    order_id=run[0].order_id,
+                    expected_version=run[0].expected_version,
                     actual_version=-1,
                 )
-            start = end
         self._write_after(conn, fresh)
         return stale
+
+    def _update_many(self, conn: sa.Connection, params: list[dict[str, Any]]) -> int:
+        """The guarded UPDATE for rows with one set of keys, each order once;
+        returns how many rows it updated."""
+        if conn.dialect.name == "postgresql" and len(params) >= UNNEST_FROM:
+            # one statement instead of one per row in a pipeline
+            return update_unnest(
+                conn, self._t.orders, params, match={"b_id": "id", "b_expected": "version"}
+            )
+        return int(conn.execute(self._update_guarded, params).rowcount)
 
     def _lock_versions(self, conn: sa.Connection, order_ids: set[str]) -> dict[str, int | None]:
         """Current versions, the rows locked until the transaction ends (in id
@@ -509,7 +511,10 @@ class Orders:
         outbox = [
             row for change in written for row in self._outbox_rows(change.order_id, change.events)
         ]
-        insert_ignore_prebuilt(conn, self._t.outbox, outbox, key="id")
+        if len(outbox) >= UNNEST_FROM:
+            insert_ignore(conn, self._t.outbox, outbox, key="id")  # PostgreSQL: one statement
+        else:
+            insert_ignore_prebuilt(conn, self._t.outbox, outbox, key="id")
         if self._persist is not None:
             self._persist(conn, [(change.written.order, False) for change in written])
 
@@ -560,6 +565,19 @@ class Orders:
             actual_version=actual,
             attempted=attempt,
         )
+
+
+def _rounds(changes: Sequence[PendingChange]) -> list[list[PendingChange]]:
+    """``changes`` as statements to run in order: each holds an order once (its
+    n-th change goes in the n-th round, after the change it builds on) and one
+    set of keys (one statement's parameters)."""
+    seen: dict[str, int] = {}
+    rounds: dict[tuple[int, tuple[str, ...]], list[PendingChange]] = {}
+    for change in changes:
+        n = seen.get(change.order_id, 0)
+        seen[change.order_id] = n + 1
+        rounds.setdefault((n, tuple(change.values)), []).append(change)
+    return [rounds[key] for key in sorted(rounds, key=lambda k: k[0])]
 
 
 def _stored(row: sa.Row[Any]) -> StoredOrder:
