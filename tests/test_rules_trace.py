@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pydantic import BaseModel
+
 from orderkit._markers import hookimpl
 from orderkit.config import load_config_text
 from orderkit.decisions import Allocation, DecisionContext
 from orderkit.host import create_host
 from orderkit.models import DecisionTrace, Order
-from orderkit.rules import RULES_PLUGIN, CoreRulesPlugin, RuleSet, explain_text
+from orderkit.models.order import HoldReason, HoldSeverity, Line, Shipment, ShipmentLine
+from orderkit.rules import RULES_PLUGIN, CoreRulesPlugin, RuleSet, build, explain_text
 from tests.test_rules_support import BASE_CONFIG, line, order, plenty, rule_set
 
 PIPELINE = """
@@ -150,3 +154,86 @@ def test_a_line_without_sku_can_still_be_decided() -> None:
     o = order(line("1", None), line("2", "山茶花润肤霜"))
     decisions = rule_set(PIPELINE).decide(o, plenty("山茶花润肤霜", "G2026-01"))
     assert decisions.order.shipments[0].lines[0].line_id == "1"
+
+
+# -- the output models, built without re-validation (rules/build.py) -----------------------
+
+
+def _same_model(built: BaseModel, validated: BaseModel) -> None:
+    assert type(built) is type(validated)
+    assert built == validated
+    assert list(built.__dict__) == list(validated.__dict__)  # every field, in order
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump(mode="json", exclude_unset=True) == validated.model_dump(
+        mode="json", exclude_unset=True
+    )
+
+
+def test_built_models_equal_what_validation_gives() -> None:
+    _same_model(
+        build.gift_line("gift:r:G1", "G1", 2, "1", "小样"),
+        Line(
+            line_id="gift:r:G1",
+            sku="G1",
+            title="小样",
+            quantity=2,
+            unit_price=0,
+            paid=0,
+            is_gift=True,
+            parent_line_id="1",
+        ),
+    )
+    _same_model(
+        build.shipment("ship:HZ", "HZ", {"1": 1, "2": 3}, "why", "zto"),
+        Shipment(
+            shipment_id="ship:HZ",
+            warehouse="HZ",
+            lines=[ShipmentLine(line_id="1", quantity=1), ShipmentLine(line_id="2", quantity=3)],
+            courier="zto",
+            reason="why",
+        ),
+    )
+    _same_model(
+        build.hold_reason("duplicate", "twice", HoldSeverity.WARN, "dup"),
+        HoldReason(code="duplicate", detail="twice", severity=HoldSeverity.WARN, rule_id="dup"),
+    )
+    steps = [{"rule": "a", "checks": [{"if": "paid", "ok": True}]}]
+    _same_model(
+        build.trace("gifts", "v1", {"lines": {}}, steps, 3),
+        DecisionTrace(
+            stage="gifts",
+            rule_set_version="v1",
+            outcome={"lines": {}},
+            steps=steps,
+            not_triggered=3,
+        ),
+    )
+
+
+def test_a_built_model_still_takes_assignments_like_a_validated_one() -> None:
+    line_ = build.gift_line("gift:r:G1", "G1", 1, "1", "")
+    line_.title = "renamed"  # pydantic records it in the fields set
+    assert "title" in line_.model_fields_set and line_.title == "renamed"
+    other = build.gift_line("gift:r:G2", "G2", 1, "1", "")
+    assert "platform_status" not in other.model_fields_set  # sets are not shared
+
+
+def test_the_builder_refuses_a_model_whose_fields_it_does_not_name() -> None:
+    with pytest.raises(TypeError, match="ShipmentLine has fields"):
+        build._assembler(ShipmentLine, ("line_id",), ("line_id",))
+
+
+def test_a_parcel_of_everything_weighs_what_the_order_weighs() -> None:
+    rules = rule_set(PIPELINE)
+    o = order(line("1", "面膜", 2), line("2", "山茶花润肤霜"), line("3", "未知"))
+    facts = rules.facts(o, plenty())
+    whole = facts.for_shipment([("面膜", 2), ("山茶花润肤霜", 1), ("未知", 1)], "HZ", rules.catalog)
+    reordered = facts.for_shipment(
+        [("山茶花润肤霜", 1), ("面膜", 2), ("未知", 1)], "HZ", rules.catalog
+    )
+    part = facts.for_shipment([("面膜", 1)], "HZ", rules.catalog)
+    assert (whole.weight_g, whole.weight_unknown) == (280.0, ("未知",))
+    assert (reordered.weight_g, reordered.weight_unknown) == (280.0, ("未知",))
+    assert (part.weight_g, part.weight_unknown, part.items) == (80.0, (), 1)
+    assert (whole.warehouse, whole.skus) == ("HZ", {"面膜": 2, "山茶花润肤霜": 1, "未知": 1})
+    assert facts.warehouse is None and facts.skus == {"面膜": 2, "山茶花润肤霜": 1, "未知": 1}

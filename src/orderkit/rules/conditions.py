@@ -98,16 +98,30 @@ def _all_of(parts: Sequence[Condition]) -> Condition:
         return ALWAYS
     if len(parts) == 1:
         return parts[0]
-    tests = tuple(part.test for part in parts)
+    return Condition(
+        _chain([part.test for part in parts]), _best([p.trigger for p in parts]), _skus(parts)
+    )
+
+
+def _chain(tests: Sequence[Check]) -> Check:
+    """``tests`` joined by a short-circuit ``and``, in order."""
+    if len(tests) == 2:  # the usual size ("paid and sku"): no loop to run
+        first, second = tests
+
+        def both(facts: OrderFacts, out: list[Record]) -> bool:
+            return first(facts, out) and second(facts, out)
+
+        return both
+    chained = tuple(tests)
 
     # A plain loop: all() over a generator costs a frame per rule evaluated.
-    def check(facts: OrderFacts, out: list[Record]) -> bool:
-        for test in tests:  # noqa: SIM110
+    def every(facts: OrderFacts, out: list[Record]) -> bool:
+        for test in chained:  # noqa: SIM110
             if not test(facts, out):
                 return False
         return True
 
-    return Condition(check, _best([p.trigger for p in parts]), _skus(parts))
+    return every
 
 
 def _best(triggers: Sequence[Trigger | None]) -> Trigger | None:

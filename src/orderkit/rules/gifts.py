@@ -28,7 +28,7 @@ finds the first run's lines instead of adding new ones.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orderkit.decisions import DecisionContext, GiftDecision
@@ -88,6 +88,9 @@ class GiftRule:
     quota: GiftQuota | None
     #: SKUs that trigger the rule: the gift binds to the first line with one
     parent_skus: tuple[str, ...]
+    #: SKU -> id of the line the rule adds for it, for every SKU it may add
+    #: (derived from the fields above: left out of ==, and a dict cannot be hashed)
+    line_ids: Mapping[str, str] = field(compare=False)
 
 
 class GiftRules:
@@ -115,16 +118,18 @@ class GiftRules:
         """The gift lines the rules want on ``order``; pure."""
         run = _Run(order, context, self.catalog)
         candidates = self.index.candidates(facts)
-        steps: list[dict[str, Any]] = []
-        for rule in candidates:
-            step: dict[str, Any] = {"rule": rule.head.id, "priority": rule.head.priority}
-            steps.append(step)
-            run.apply(rule, facts, step)
-        removed = [line_id for line_id in run.existing if line_id not in run.wanted]
-        lines = list(run.wanted.values())
+        apply = run.apply
+        steps = [apply(rule, facts) for rule in candidates]
+        existing, wanted = run.existing, run.wanted
+        if existing:
+            removed = [line_id for line_id in existing if line_id not in wanted]
+            added = [line_id for line_id in wanted if line_id not in existing]
+        else:  # the first run: every wanted line is new, none removed
+            removed, added = [], list(wanted)
+        lines = list(wanted.values())
         outcome = {
             "lines": {line.line_id: line.quantity for line in lines},
-            "added": [lid for lid in run.wanted if lid not in run.existing],
+            "added": added,
             "removed": removed,
             "quota_claims": run.claims,
             "index": RuleIndex.keys(facts),
@@ -152,52 +157,60 @@ class _Run:
         self.gave: GiftRule | None = None  # the first rule that gave
         self.closed_by: GiftRule | None = None  # an exclusive rule that gave
         self._bought: list[Line] | None = None
+        self._main: str | None = None  # the line that cost the most, once needed
 
-    def apply(self, rule: GiftRule, facts: OrderFacts, step: dict[str, Any]) -> None:
+    def apply(self, rule: GiftRule, facts: OrderFacts) -> dict[str, Any]:
+        """Walk one rule; returns its trace step."""
+        head = rule.head
+        step: dict[str, Any] = {"rule": head.id, "priority": head.priority}
         if self.closed_by is not None:
             self._skip(step, rule, self.closed_by, "exclusive_applied")
-            return
+            return step
         checks: list[Record] = []
         step["checks"] = checks
-        if not rule.head.condition(facts, checks):
+        if not head.condition.test(facts, checks):
             step["result"] = "no_match"
-            return
-        items = self._items(rule, facts, step)
+            return step
+        items = self._items(rule, facts, step) if rule.tiers else rule.items
         if not items:
             step["result"] = "no_match"
-            return
-        sets = self._sets(rule, facts, checks)
+            return step
+        sets = 1 if rule.multiplier is None else self._sets(rule, facts, checks)
         if sets == 0:
             step["result"] = "no_match"
-            return
+            return step
         if rule.exclusive and self.gave is not None:
             self._skip(step, rule, self.gave, "not_combined")
-            return
-        prefix = gift_line_id(rule.head.id, "")
-        mine = [line_id for line_id in self.existing if line_id.startswith(prefix)]
-        if rule.quota is not None and mine:
-            # Already given (and reserved) by an earlier run: keep it as it is.
-            for line_id in mine:
-                self.wanted[line_id] = self.existing[line_id]
-            self._gave(rule, step, "kept", [self._shown(self.existing[i]) for i in mine])
-            return
+            return step
+        existing = self.existing
+        mine: list[str] = []
+        if existing:
+            prefix = gift_line_id(head.id, "")
+            mine = [line_id for line_id in existing if line_id.startswith(prefix)]
         if rule.quota is not None:
-            left = self.context.gift_quota_left.get(rule.head.id)
+            if mine:
+                # Already given (and reserved) by an earlier run: keep it as it is.
+                for line_id in mine:
+                    self.wanted[line_id] = existing[line_id]
+                self._gave(rule, step, "kept", [self._shown(existing[i]) for i in mine])
+                return step
+            left = self.context.gift_quota_left.get(head.id)
             step["quota_left"] = left
             if left is not None and left < sets:
                 if left <= 0:
                     step["result"] = "quota_exhausted"
-                    return
+                    return step
                 step["capped_by_quota"] = [sets, left]
                 sets = left
         given = self._give(rule, items, sets, mine, step)
         if not given:
             step["result"] = "out_of_stock"
-            return
+            return step
         if rule.quota is not None:
-            self.claims[rule.head.id] = sets
+            self.claims[head.id] = sets
         step["sets"] = sets
         self._gave(rule, step, "added", given)
+        return step
 
     def _skip(self, step: dict[str, Any], rule: GiftRule, by: GiftRule, why: str) -> None:
         step["result"] = why
@@ -215,14 +228,13 @@ class _Run:
             self.closed_by = rule
 
     def _items(self, rule: GiftRule, facts: OrderFacts, step: dict[str, Any]) -> list[GiftItem]:
+        """The rule's items plus those of the tiers reached (rules with tiers only)."""
         items = list(rule.items)
-        if not rule.tiers:
-            return items
         reached: list[int] = []
         tiers: list[dict[str, Any]] = []
         for number, tier in enumerate(rule.tiers, start=1):
             checks: list[Record] = []
-            ok = tier.condition(facts, checks)
+            ok = tier.condition.test(facts, checks)
             tiers.append({"tier": number, "ok": ok, "checks": checks})
             if ok:
                 reached.append(number)
@@ -238,8 +250,7 @@ class _Run:
     @staticmethod
     def _sets(rule: GiftRule, facts: OrderFacts, checks: list[Record]) -> int:
         multiplier = rule.multiplier
-        if multiplier is None:
-            return 1
+        assert multiplier is not None  # apply calls this for multiplied rules only
         if multiplier.of:
             count = sum(facts.skus.get(sku, 0) for sku in multiplier.of)
         else:
@@ -261,36 +272,37 @@ class _Run:
     def _give(
         self,
         rule: GiftRule,
-        items: list[GiftItem],
+        items: Sequence[GiftItem],
         sets: int,
         mine: list[str],
         step: dict[str, Any],
     ) -> list[dict[str, Any]]:
         parent = self._parent(rule)
+        line_ids = rule.line_ids
+        wanted, existing = self.wanted, self.existing
         given: list[dict[str, Any]] = []
         for item in items:
             quantity = item.qty * sets
-            sku = self._choose(rule, item, quantity, mine, step)
+            sku = self._choose(rule, item, quantity, mine, step) if item.pool else item.skus[0]
             if sku is None:
                 continue
-            line_id = gift_line_id(rule.head.id, sku)
-            earlier = self.wanted.get(line_id)
+            line_id = line_ids[sku]
+            earlier = wanted.get(line_id)
             if earlier is not None:  # cumulative tiers giving the same SKU twice
                 quantity += earlier.quantity
-            line = self.existing.get(line_id)
+            line = existing.get(line_id)
             if line is None or line.quantity != quantity or line.parent_line_id != parent:
                 line = gift_line(line_id, sku, quantity, parent, item.title)
-            self.wanted[line_id] = line
+            wanted[line_id] = line
             given.append({"sku": sku, "qty": item.qty * sets, "line_id": line_id})
         return given
 
     def _choose(
         self, rule: GiftRule, item: GiftItem, quantity: int, mine: list[str], step: dict[str, Any]
     ) -> str | None:
-        if not item.pool:
-            return item.skus[0]
+        """The pool member to give: one given before, else the first in stock."""
         for sku in item.skus:  # a pool member given before stays (no swapping on re-runs)
-            if gift_line_id(rule.head.id, sku) in mine:
+            if rule.line_ids[sku] in mine:
                 return sku
         tried: list[dict[str, Any]] = []
         step.setdefault("pool", []).append(tried)
@@ -304,12 +316,18 @@ class _Run:
     def _parent(self, rule: GiftRule) -> str:
         if self._bought is None:
             self._bought = bought_lines(self.order) or list(self.order.lines)
-        for line in self._bought:
-            if line.sku in rule.parent_skus:
-                return line.line_id
-        # No trigger SKU (an amount rule): bind to the line that cost the most.
-        main = max(self._bought, key=lambda line: line.unit_price * line.quantity - line.discount)
-        return main.line_id
+        parents = rule.parent_skus
+        if parents:
+            for line in self._bought:
+                if line.sku in parents:
+                    return line.line_id
+        if self._main is None:
+            # No trigger SKU (an amount rule): bind to the line that cost the most.
+            main = max(
+                self._bought, key=lambda line: line.unit_price * line.quantity - line.discount
+            )
+            self._main = main.line_id
+        return self._main
 
     @staticmethod
     def _shown(line: Line) -> dict[str, Any]:
@@ -340,6 +358,7 @@ def _compile(head: Head, raw: Mapping[str, Any]) -> GiftRule:
     parents = [*head.condition.skus, *(multiplier.of if multiplier else ())]
     for tier in tiers:
         parents.extend(tier.condition.skus)
+    gifts = (*items, *(item for tier in tiers for item in tier.items))
     return GiftRule(
         head=head,
         exclusive=bool(raw.get("exclusive", False)),
@@ -349,6 +368,7 @@ def _compile(head: Head, raw: Mapping[str, Any]) -> GiftRule:
         multiplier=multiplier,
         quota=quota,
         parent_skus=tuple(dict.fromkeys(parents)),
+        line_ids={sku: gift_line_id(head.id, sku) for item in gifts for sku in item.skus},
     )
 
 

@@ -42,27 +42,31 @@ class RuleIndex(Generic[R]):
         self._single = [
             (dimension, table) for dimension, table in self._by.items() if dimension != "sku"
         ]
+        # Most orders trigger no keyed rule at all: they get this tuple as it is.
+        self._always_rules: tuple[R, ...] = tuple(self.rules[p] for p in self._always)
 
     def __len__(self) -> int:
         return len(self.rules)
 
-    def candidates(self, facts: OrderFacts) -> list[R]:
-        """The rules ``facts`` could trigger, in evaluation order."""
+    def candidates(self, facts: OrderFacts) -> Sequence[R]:
+        """The rules ``facts`` could trigger, in evaluation order (do not mutate)."""
         if not self._by:
-            return list(self.rules)
-        hits: set[int] = set(self._always)
-        if self._sku is not None:
-            table = self._sku
+            return self.rules
+        found: list[int] = []
+        table = self._sku
+        if table is not None:
             for sku in facts.skus:
-                found = table.get(sku)
-                if found is not None:
-                    hits.update(found)
+                hits = table.get(sku)
+                if hits is not None:
+                    found += hits
         for dimension, table in self._single:
-            found = table.get(getattr(facts, dimension))
-            if found is not None:
-                hits.update(found)
+            hits = table.get(getattr(facts, dimension))
+            if hits is not None:
+                found += hits
+        if not found:
+            return self._always_rules
         rules = self.rules
-        return [rules[position] for position in sorted(hits)]
+        return [rules[position] for position in sorted({*self._always, *found})]
 
     @staticmethod
     def keys(facts: OrderFacts) -> dict[str, Any]:

@@ -44,6 +44,7 @@ REGION_GROUPS: dict[str, tuple[str, ...]] = {
 _LOCAL_SUFFIXES = ("自治州", "自治县", "地区", "林区", "市", "区", "县", "盟", "旗")
 _CODE = re.compile(r"^[0-9]{6}$")
 _province_cache: dict[str, str] = {}
+_local_cache: dict[str, str] = {}
 
 
 def is_code(value: str) -> bool:
@@ -88,11 +89,18 @@ def local_name(name: str | None) -> str | None:
     """A city or district name without its suffix: ``杭州市`` -> ``杭州``."""
     if not name:
         return None
+    cached = _local_cache.get(name)
+    if cached is not None:  # every order's facts read two: worth a probe
+        return cached
     text = name.strip()
+    short = text
     for suffix in _LOCAL_SUFFIXES:
         if text.endswith(suffix) and len(text) - len(suffix) >= 2:
-            return text[: -len(suffix)]
-    return text
+            short = text[: -len(suffix)]
+            break
+    if len(_local_cache) < 4096:  # bounded: names come from outside
+        _local_cache[name] = short
+    return short
 
 
 def expand_provinces(values: Iterable[str]) -> frozenset[str]:
