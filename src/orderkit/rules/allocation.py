@@ -25,7 +25,7 @@ policies only); what no warehouse has is named in the transfer alert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -221,20 +221,16 @@ class _Plan:
     def _lacks(
         self, warehouses: Sequence[str], demand: Mapping[str | None, int]
     ) -> dict[str, list[int]]:
-        lacking: dict[str, list[int]] = {}
-        left = self.left
-        for sku, qty in demand.items():
-            if sku is None:
-                continue
-            have = 0
-            for warehouse in warehouses:
-                have += left.get((sku, warehouse), 0)
-            if have < qty:
-                lacking[sku] = [qty, have]
-        return lacking
+        return {sku: [qty, have] for sku, qty, have in self._short(warehouses, demand)}
 
     def _covers(self, warehouses: Sequence[str], demand: Mapping[str | None, int]) -> bool:
         """``not self._lacks(warehouses, demand)``, stopping at the first SKU short."""
+        return next(self._short(warehouses, demand), None) is None
+
+    def _short(
+        self, warehouses: Sequence[str], demand: Mapping[str | None, int]
+    ) -> Iterator[tuple[str, int, int]]:
+        """(sku, wanted, have) of each SKU ``warehouses`` together cannot cover."""
         left = self.left
         for sku, qty in demand.items():
             if sku is None:
@@ -243,8 +239,7 @@ class _Plan:
             for warehouse in warehouses:
                 have += left.get((sku, warehouse), 0)
             if have < qty:
-                return False
-        return True
+                yield sku, qty, have
 
     # -- policies (called by name) -------------------------------------------------
 

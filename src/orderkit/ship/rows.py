@@ -134,30 +134,24 @@ class ShipmentRows:
     def record(
         self,
         conn: sa.Connection,
+        recorded: Recorded,
         *,
-        order_id: str,
-        shipment_id: str,
-        channel: str,
-        shop_id: str,
-        courier: str | None,
-        waybill: str | None,
         state: str,
-        actor: str,
         now: datetime,
         claim_until: datetime | None,
         error: str | None = None,
-        exists: bool | None = None,
     ) -> None:
-        """Insert or overwrite the row (a new waybill starts a fresh upload).
-        ``exists``: whether the caller just read the row in this transaction."""
-        values = self._recorded(channel, shop_id, courier, waybill, state, actor, now, claim_until)
-        values["last_error"] = error
+        """Insert or overwrite the row (a new waybill starts a fresh upload);
+        ``recorded.exists``: whether the caller just read the row in this
+        transaction (None: not known)."""
+        values = self._values(recorded, state, now, claim_until, error)
         updated = 0
-        if exists is not False:
-            key = {"b_order": order_id, "b_shipment": shipment_id}
+        if recorded.exists is not False:
+            key = {"b_order": recorded.order_id, "b_shipment": recorded.shipment_id}
             updated = conn.execute(self._update_one, {**key, **values}).rowcount
         if not updated:
-            conn.execute(self._insert, {"order_id": order_id, "shipment_id": shipment_id, **values})
+            row = {"order_id": recorded.order_id, "shipment_id": recorded.shipment_id}
+            conn.execute(self._insert, {**row, **values})
 
     def record_many(self, conn: sa.Connection, recorded: Sequence[Recorded], now: datetime) -> None:
         """``record`` of many waybills whose rows the caller just read in this
@@ -167,10 +161,7 @@ class ShipmentRows:
         inserts: list[dict[str, Any]] = []
         claim_until = now + CLAIM
         for r in recorded:
-            values = self._recorded(
-                r.channel, r.shop_id, r.courier, r.waybill, BOOKED, r.actor, now, claim_until
-            )
-            values["last_error"] = None
+            values = self._values(r, BOOKED, now, claim_until, None)
             if r.exists:
                 updates.append({"b_order": r.order_id, "b_shipment": r.shipment_id, **values})
             else:
@@ -181,29 +172,23 @@ class ShipmentRows:
             conn.execute(self._insert, inserts)
 
     @staticmethod
-    def _recorded(
-        channel: str,
-        shop_id: str,
-        courier: str | None,
-        waybill: str | None,
-        state: str,
-        actor: str,
-        now: datetime,
-        claim_until: datetime | None,
+    def _values(
+        r: Recorded, state: str, now: datetime, claim_until: datetime | None, error: str | None
     ) -> dict[str, Any]:
         return {
-            "channel": channel,
-            "shop_id": shop_id,
-            "courier": courier,
-            "waybill": waybill,
+            "channel": r.channel,
+            "shop_id": r.shop_id,
+            "courier": r.courier,
+            "waybill": r.waybill,
             "state": state,
-            "actor": actor,
-            "waybill_at": utcnow_naive(now) if waybill else None,
+            "actor": r.actor,
+            "waybill_at": utcnow_naive(now) if r.waybill else None,
             "uploaded_at": None,
             "attempts": 0,
             "next_attempt_at": utcnow_naive(claim_until) if claim_until else None,
             "claimed_by": process_owner() if claim_until else None,
             "error_code": None,
+            "last_error": error,
             "updated_at": utcnow_naive(now),
         }
 
@@ -323,17 +308,17 @@ class ShipmentRows:
 
 @dataclass(frozen=True)
 class Recorded:
-    """A waybill for ``ShipmentRows.record_many``."""
+    """A shipment's waybill (or the lack of one) for ``ShipmentRows.record``."""
 
     order_id: str
     shipment_id: str
     channel: str
     shop_id: str
-    courier: str
-    waybill: str
+    courier: str | None
+    waybill: str | None
     actor: str
-    #: the row was there when the caller read it (it is overwritten)
-    exists: bool
+    #: the row was there when the caller read it (it is overwritten); None: not known
+    exists: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -324,15 +324,8 @@ class Shipper:
                 out.append((item, exc))
                 continue
             latest[item.order_id] = change.written
-            booked = Recorded(
-                order_id=item.order_id,
-                shipment_id=target.shipment_id,
-                channel=stored.order.channel,
-                shop_id=stored.order.shop_id,
-                courier=item.courier,
-                waybill=item.waybill,
-                actor=actor,
-                exists=row is not None,
+            booked = _row_of(
+                stored, target.shipment_id, item.courier, item.waybill, actor, row is not None
             )
             planned.append((len(out), item, change, booked))
             out.append((item, _Recorded(target.shipment_id, change.written, None)))
@@ -698,17 +691,10 @@ class Shipper:
         )
         self.rows.record(
             conn,
-            order_id=stored.order.id or "",
-            shipment_id=target.shipment_id,
-            channel=stored.order.channel,
-            shop_id=stored.order.shop_id,
-            courier=courier,
-            waybill=waybill,
+            _row_of(stored, target.shipment_id, courier, waybill, actor, row_exists),
             state=BOOKED,
-            actor=actor,
             now=now,
             claim_until=now + CLAIM,  # this call uploads it; the run loop keeps off
-            exists=row_exists,
         )
         return written
 
@@ -815,14 +801,8 @@ class Shipper:
         def work(conn: sa.Connection) -> None:
             self.rows.record(
                 conn,
-                order_id=order_id,
-                shipment_id=target.shipment_id,
-                channel=stored.order.channel,
-                shop_id=stored.order.shop_id,
-                courier=target.courier,
-                waybill=None,
+                _row_of(stored, target.shipment_id, target.courier, None, actor, None),
                 state=MANUAL_ENTRY,
-                actor=actor,
                 now=now,
                 claim_until=None,
                 error=error,
@@ -911,6 +891,27 @@ def _outcome(row: ShipmentRow) -> ShipOutcome:
         error_code=row.error_code,
         error=row.last_error,
         retry_at=row.next_attempt_at if row.state == BOOKED else None,
+    )
+
+
+def _row_of(
+    stored: StoredOrder,
+    shipment_id: str,
+    courier: str | None,
+    waybill: str | None,
+    actor: str,
+    exists: bool | None,
+) -> Recorded:
+    """The shipment row of ``stored``'s shipment with this waybill."""
+    return Recorded(
+        order_id=stored.order.id or "",
+        shipment_id=shipment_id,
+        channel=stored.order.channel,
+        shop_id=stored.order.shop_id,
+        courier=courier,
+        waybill=waybill,
+        actor=actor,
+        exists=exists,
     )
 
 
