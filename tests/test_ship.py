@@ -306,3 +306,60 @@ def test_ship_many_settles_a_mixed_batch_together(
     assert topics(skit, moved).count("order.shipped") == 1
     kinds = [e.kind for e in skit.timeline(split)]
     assert kinds.count("waybill") == 2 and kinds.count("tracking_uploaded") == 2
+
+
+def test_book_pickups_books_each_courier_then_ships_the_print_run_together(
+    db_url: str, table_prefix: str, channel: ScriptedShipping
+) -> None:
+    from orderkit.decisions import PickupRequest, WaybillBooking
+    from orderkit.errors import CourierError
+    from orderkit.specs import CourierSpec
+
+    class Zto:
+        """Books every parcel but those of K2 (its address is out of range)."""
+
+        @hookimpl
+        def register_couriers(self, register: Any) -> None:
+            register(CourierSpec(code="zto", display_name="中通"))
+
+        @hookimpl
+        def book_pickup(self, request: PickupRequest) -> WaybillBooking:
+            if request.order.external_id == "K2":
+                raise CourierError("address out of range", courier="zto")
+            return WaybillBooking(courier="zto", waybill=f"7310{len(request.idempotency_key):09d}")
+
+    shop = {"id": SHOP, "channel": CODE, "endpoint": "http://127.0.0.1:9", "app_key": "k",
+            "app_secret": "sandbox:s", "session": "sandbox:t"}  # fmt: skip
+    clock = FakeClock()
+    kit = OrderKit.from_config(
+        kit_config(db_url, table_prefix, shops=[shop], couriers=[{"code": "zto"}]),
+        plugins=[(CODE, channel), ("zto", Zto())],
+        entrypoints=False,
+        clock=clock,
+        sleeper=RecordingSleeper(clock),
+    )
+    kit.upgrade_database()
+    split, refused, single = (
+        allocated(kit, "K1", parcels=2),
+        allocated(kit, "K2"),
+        allocated(kit, "K3"),
+    )
+    wanted = [(split, "p1"), (split, "p2"), (refused, "p1"), (single, "p1")]
+    batch = kit.book_pickups(wanted, actor="erp:打单")
+    assert not batch.failed
+    states = {(o.order_id, o.shipment_id): o.state for o in batch.outcomes}
+    assert states == {
+        (split, "p1"): "uploaded",
+        (split, "p2"): "uploaded",
+        (refused, "p1"): "manual_entry",
+        (single, "p1"): "uploaded",
+    }
+    assert len(channel.uploads) == 3
+    assert kit.get(split).lifecycle is Lifecycle.SHIPPED
+    assert kit.get(refused).lifecycle is Lifecycle.ALLOCATED  # waits for a person
+    assert "shipment.manual_entry" in topics(kit, refused)
+    again = kit.book_pickups(wanted, actor="erp:打单")  # booked before: nothing new
+    assert [o.state for o in again.outcomes] == ["uploaded", "uploaded", "manual_entry", "uploaded"]
+    assert len(channel.uploads) == 3
+    if kit.engine is not None:
+        kit.engine.dispose()

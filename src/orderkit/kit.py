@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from orderkit.couriers import CourierRuntime
     from orderkit.models import Lifecycle, Order
     from orderkit.process import Processor, ProcessOutcome
-    from orderkit.ship import ShipOutcome, Shipper
+    from orderkit.ship import ShipBatch, ShipOutcome, Shipper
     from orderkit.specs import Sandbox
     from orderkit.status.mapping import StatusResult
     from orderkit.store import (
@@ -315,6 +315,16 @@ class OrderKit:
         falling back to the courier's backups, then record and upload the
         waybill. If no courier books it, the shipment waits in ``manual_entry``."""
         return self.shipper.book(self._order_id(order), shipment, actor=actor)
+
+    def book_pickups(
+        self, shipments: Sequence[tuple[str | Order, str]], *, actor: str
+    ) -> ShipBatch:
+        """``book_pickup`` for many ``(order, shipment id)`` pairs, a warehouse's
+        print run: each courier is booked, then the waybills are recorded,
+        uploaded and answered in chunks (``Shipper.book_many``). One that fails
+        is in ``failed``; the others go on."""
+        wanted = [(self._order_id(order), shipment) for order, shipment in shipments]
+        return self.shipper.book_many(wanted, actor=actor)
 
     # -- channels ---------------------------------------------------------------
 

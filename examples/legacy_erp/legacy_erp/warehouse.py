@@ -3,8 +3,8 @@
 
 ``print_waybills`` is the ERP's job in ``orderkit run``: every order the ERP
 shows as 已配货 (allocated) gets a waybill from its courier through orderkit
-(``kit.book_pickup``), which records it and uploads the tracking number to the
-platform. The 发货单 rows are written by ``persist_order`` from the order's
+(``kit.book_pickups``, one print run), which records it and uploads the
+tracking number to the platform. The 发货单 rows are written by ``persist_order`` from the order's
 shipments, inside orderkit's transaction, so they never disagree with it even
 when a run is killed halfway.
 """
@@ -54,12 +54,14 @@ def print_waybills(kit: Any, bind: sa.Engine | sa.Connection, *, limit: int = 50
             refs = [f"{row.DPDM}/{row.WBDH}" for row in connection.execute(query)]
     else:
         refs = [f"{row.DPDM}/{row.WBDH}" for row in bind.execute(query)]
-    printed = 0
+    wanted = []
     for ref in refs:
         order = kit.get(ref).order
-        for shipment in order.shipments:
-            if shipment.waybill or not shipment.courier:
-                continue
-            outcome = kit.book_pickup(ref, shipment.shipment_id, actor=ACTOR)
-            printed += int(outcome.waybill is not None)
-    return printed
+        wanted += [
+            (order, shipment.shipment_id)
+            for shipment in order.shipments
+            if shipment.courier and not shipment.waybill
+        ]
+    # one print run: each courier booked, the waybills recorded and uploaded in chunks
+    batch = kit.book_pickups(wanted, actor=ACTOR)
+    return sum(1 for outcome in batch.outcomes if outcome.waybill is not None)

@@ -10,7 +10,7 @@ after a backoff. Nothing here pretends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -387,15 +387,58 @@ class Shipper:
         """Book the shipment's courier (``book_pickup``), falling back to the
         courier's configured backups; record the waybill and upload it. When no
         courier books it the shipment goes to ``manual_entry`` with an event."""
-        return self._book(order_id, shipment_id, actor, None)
+        stored = self._kit.store.orders.get(order_id)
+        booked = self._booking(stored, shipment_id, actor)
+        if isinstance(booked, ShipOutcome):
+            return booked
+        return self._ship_one(booked, actor, stored)
 
-    def _book(
-        self, order_id: str, shipment_id: str, actor: str, known: StoredOrder | None
-    ) -> ShipOutcome:
+    def book_many(
+        self,
+        shipments: Sequence[tuple[str, str]],
+        *,
+        actor: str,
+        stop: Callable[[], bool] | None = None,
+    ) -> ShipBatch:
+        """``book`` for many ``(order id, shipment id)``: a warehouse's print
+        run. Each courier is booked (one call per parcel, with its fallbacks);
+        then, per chunk of ``RECORD_CHUNK``, the waybills are recorded,
+        uploaded and answered together, as ``ship_many`` does. A shipment no
+        courier books goes to ``manual_entry`` (its outcome says so); one that
+        cannot be booked at all is in ``failed`` with an empty waybill."""
+        batch = ShipBatch()
+        orders = self._kit.store.orders.get_many(order_id for order_id, _ in shipments)
+        for start in range(0, len(shipments), RECORD_CHUNK):
+            waybills: list[Waybill] = []
+            for order_id, shipment_id in shipments[start : start + RECORD_CHUNK]:
+                if stop is not None and stop():
+                    break
+                try:
+                    stored = orders.get(order_id)
+                    if stored is None:
+                        raise OrderNotFound(f"no order with id {order_id!r}")
+                    booked = self._booking(stored, shipment_id, actor)
+                except OrderKitError as exc:
+                    batch.failed.append((Waybill(order_id, "", "", shipment_id), exc))
+                    continue
+                if isinstance(booked, ShipOutcome):
+                    batch.outcomes.append(booked)
+                else:
+                    waybills.append(booked)
+            known = {w.order_id: orders[w.order_id] for w in waybills}
+            self._ship_chunk(waybills, actor, known, batch, strict=False)
+            if stop is not None and stop():
+                break
+        return batch
+
+    def _booking(self, stored: StoredOrder, shipment_id: str, actor: str) -> Waybill | ShipOutcome:
+        """The courier's waybill for one shipment (not recorded yet), or the
+        outcome when there is nothing to book: booked before, or no courier
+        would (then the shipment waits in ``manual_entry``)."""
         from orderkit.decisions import PickupRequest
         from orderkit.errors import CourierError
 
-        stored = known if known is not None else self._kit.store.orders.get(order_id)
+        order_id = stored.order.id or ""
         target = self._shipment(stored, shipment_id)
         with self._kit.store.db.transaction() as conn:
             row = self.rows.get(conn, order_id, shipment_id)
@@ -418,14 +461,12 @@ class Shipper:
                 "ship.booking_failed", order=order_id, courier=target.courier, error=str(exc)
             )
             return self._manual_entry(stored, target, str(exc), actor)
-        return self._ship_one(
-            Waybill(order_id, booking.courier, booking.waybill, shipment_id), actor, stored
-        )
+        return Waybill(order_id, booking.courier, booking.waybill, shipment_id)
 
     def book_due(self, *, actor: str = "system:book", stop: Any = None) -> int:
         """Book every allocated shipment that has a courier and no waybill yet
-        (the run loop's ``book`` job when ``run.book_pickups`` is on); returns
-        how many got a waybill."""
+        (the run loop's ``book`` job when ``run.book_pickups`` is on), 200
+        orders at a time through ``book_many``; returns how many got a waybill."""
         o, t = self._kit.store.tables.orders, self.rows.table
         after = ""
         booked = 0
@@ -448,19 +489,24 @@ class Shipper:
             if not ids:
                 break
             after = ids[-1]
-            for order_id in ids:
-                if stop is not None and stop():
-                    break
-                stored = self._kit.store.orders.get(order_id)
-                latest: StoredOrder | None = stored
-                for shipment in stored.order.shipments:
-                    if shipment.waybill or not shipment.courier:
-                        continue
-                    if (order_id, shipment.shipment_id) in recorded:
-                        continue  # waiting for a person (manual entry) or its upload
-                    outcome = self._book(order_id, shipment.shipment_id, actor, latest)
-                    latest = None  # booking wrote the order: the next parcel reads it again
-                    booked += int(outcome.waybill is not None)
+            wanted = [
+                (order_id, shipment.shipment_id)
+                for order_id, stored in self._kit.store.orders.get_many(ids).items()
+                for shipment in stored.order.shipments
+                if shipment.courier
+                and not shipment.waybill
+                # else waiting for a person (manual entry) or its upload
+                and (order_id, shipment.shipment_id) not in recorded
+            ]
+            batch = self.book_many(sorted(wanted), actor=actor, stop=stop)
+            booked += sum(1 for outcome in batch.outcomes if outcome.waybill is not None)
+            for item, error in batch.failed:  # their rows stay claimed: tried again later
+                log.warning(
+                    "ship.book_failed",
+                    order=item.order_id,
+                    shipment=item.shipment,
+                    error=str(error),
+                )
         return booked
 
     # -- uploads ----------------------------------------------------------------------
