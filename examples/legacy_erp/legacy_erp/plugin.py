@@ -46,25 +46,29 @@ def write_order(connection: sa.Connection, order: Order) -> int:
     Only the columns orderkit owns are updated; the ERP's own (订单编号,
     内部备注, 制单人, 制单时间) are set once or left alone. Returns ``DDID``.
     """
-    h, m = XS_DDZB, XS_DDMX
     values = header_values(order)
-    key = order_key(order)
-    ddid = connection.execute(
-        sa.select(h.c.DDID).where(*(h.c[column] == value for column, value in key.items()))
-    ).scalar()
+    ddid = connection.execute(_FIND_ORDER, order_key(order)).scalar()
     if ddid is None:
-        inserted = connection.execute(h.insert().values(**values, ZDR="ORDERKIT"))
+        inserted = connection.execute(XS_DDZB.insert(), {**values, "ZDR": "ORDERKIT"})
         assert inserted.inserted_primary_key is not None
         ddid = inserted.inserted_primary_key[0]
-        connection.execute(
-            h.update().where(h.c.DDID == ddid).values(DDBH=erp_order_number(ddid, order))
-        )
+        connection.execute(_UPDATE_ORDER, {"b_ddid": ddid, "DDBH": erp_order_number(ddid, order)})
     else:
-        connection.execute(h.update().where(h.c.DDID == ddid).values(**values))
-        connection.execute(m.delete().where(m.c.DDID == ddid))
-    connection.execute(m.insert(), [{**row, "DDID": ddid} for row in line_values(order)])
+        connection.execute(_UPDATE_ORDER, {"b_ddid": ddid, **values})
+        connection.execute(_DELETE_LINES, {"b_ddid": ddid})
+    connection.execute(XS_DDMX.insert(), [{**row, "DDID": ddid} for row in line_values(order)])
     write_shipping_notes(connection, int(ddid), order)
     return int(ddid)
+
+
+# Built once: an ERP writes every order orderkit changes, and building a
+# statement costs SQLAlchemy more than running it (the values are parameters).
+_FIND_ORDER = sa.select(XS_DDZB.c.DDID).where(
+    *(XS_DDZB.c[column] == sa.bindparam(column) for column in ("PTDM", "DPDM", "WBDH"))
+)
+# the SET columns come from the parameters' keys
+_UPDATE_ORDER = XS_DDZB.update().where(XS_DDZB.c.DDID == sa.bindparam("b_ddid"))
+_DELETE_LINES = XS_DDMX.delete().where(XS_DDMX.c.DDID == sa.bindparam("b_ddid"))
 
 
 def read_stock(connection: sa.Connection, skus: Sequence[str] | None) -> list[StockLevel]:

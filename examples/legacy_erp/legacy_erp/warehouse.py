@@ -35,11 +35,16 @@ def write_shipping_notes(connection: sa.Connection, ddid: int, order: Order) -> 
             "YDH": shipment.waybill,
             "SCZT": UPLOAD_STATUS.get(shipment.status, "0"),
         }
-        where = (CK_FHD.c.DDID == ddid, CK_FHD.c.BGH == shipment.shipment_id)
-        if not connection.execute(CK_FHD.update().where(*where).values(**values)).rowcount:
-            connection.execute(
-                CK_FHD.insert().values(DDID=ddid, BGH=shipment.shipment_id, **values)
-            )
+        key = {"b_ddid": ddid, "b_bgh": shipment.shipment_id}
+        if not connection.execute(_UPDATE_NOTE, {**key, **values}).rowcount:
+            note = {"DDID": ddid, "BGH": shipment.shipment_id, **values}
+            connection.execute(CK_FHD.insert(), note)
+
+
+# built once (see ``plugin._FIND_ORDER``); the SET columns come from the parameters
+_UPDATE_NOTE = CK_FHD.update().where(
+    CK_FHD.c.DDID == sa.bindparam("b_ddid"), CK_FHD.c.BGH == sa.bindparam("b_bgh")
+)
 
 
 def print_waybills(kit: Any, bind: sa.Engine | sa.Connection, *, limit: int = 500) -> int:

@@ -137,6 +137,18 @@ class Orders:
         )
 
     @cached_property
+    def _select_by_ref(self) -> sa.Select[Any]:
+        o = self._t.orders
+        return sa.select(o.c.id).where(
+            o.c.shop_id == sa.bindparam("b_shop"), o.c.external_id == sa.bindparam("b_external")
+        )
+
+    @cached_property
+    def _select_id(self) -> sa.Select[Any]:
+        o = self._t.orders
+        return sa.select(o.c.id).where(o.c.id == sa.bindparam("b_id"))
+
+    @cached_property
     def _insert_event(self) -> sa.Insert:
         return self._t.timeline.insert()
 
@@ -144,15 +156,14 @@ class Orders:
 
     def resolve(self, ref: str) -> str:
         """An internal id, or ``SHOP/EXTERNAL_ID`` -> the internal id."""
-        o = self._t.orders
         shop, sep, external = ref.partition("/")
-        query = (
-            sa.select(o.c.id).where(o.c.shop_id == shop, o.c.external_id == external)
+        query, params = (
+            (self._select_by_ref, {"b_shop": shop, "b_external": external})
             if sep
-            else sa.select(o.c.id).where(o.c.id == ref)
+            else (self._select_id, {"b_id": ref})
         )
         with self._db.transaction() as conn:
-            found = conn.execute(query).scalars().all()
+            found = conn.execute(query, params).scalars().all()
         if len(found) != 1:
             why = "no order" if not found else "more than one order (give the internal id)"
             raise OrderNotFound(f"{why} matches {ref!r}")
