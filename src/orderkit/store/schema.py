@@ -86,6 +86,8 @@ def build_tables(prefix: str = "ok_") -> Tables:
         sa.Index(f"{p}orders_lifecycle", "lifecycle", "updated_at"),
         sa.Index(f"{p}orders_shop_modified", "shop_id", "platform_modified_at"),
         sa.Index(f"{p}orders_buyer", "shop_id", "buyer_id"),
+        # ``SHOP/EXTERNAL_ID`` lookups: the unique key starts with the channel
+        sa.Index(f"{p}orders_shop_external", "shop_id", "external_id"),
     )
 
     timeline = sa.Table(
