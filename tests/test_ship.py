@@ -363,3 +363,51 @@ def test_book_pickups_books_each_courier_then_ships_the_print_run_together(
     assert len(channel.uploads) == 3
     if kit.engine is not None:
         kit.engine.dispose()
+
+
+def test_one_answer_failing_to_record_does_not_hold_back_the_others(
+    db_url: str, table_prefix: str, channel: ScriptedShipping
+) -> None:
+    """The ERP's ``persist_order`` refuses one order as it becomes shipped:
+    the chunk's answers are then recorded one by one, the others ship, and
+    the refused one stays claimed for the run loop to upload again."""
+
+    class Erp:
+        @hookimpl
+        def persist_order(self, order: Order, connection: Any, created: bool) -> None:
+            shipped = any(s.status is ShipmentStatus.SHIPPED for s in order.shipments)
+            if order.external_id == "F2" and shipped:
+                raise RuntimeError("ERP: 发货单 locked by a clerk")
+
+    shop = {"id": SHOP, "channel": CODE, "endpoint": "http://127.0.0.1:9", "app_key": "k",
+            "app_secret": "sandbox:s", "session": "sandbox:t"}  # fmt: skip
+    clock = FakeClock()
+    kit = OrderKit.from_config(
+        kit_config(db_url, table_prefix, shops=[shop]),
+        plugins=[(CODE, channel), ("erp", Erp())],
+        entrypoints=False,
+        clock=clock,
+        sleeper=RecordingSleeper(clock),
+    )
+    kit.upgrade_database()
+    from orderkit.ship import Waybill
+
+    ids = [allocated(kit, f"F{n}") for n in range(1, 4)]
+    batch = kit.shipper.ship_many(
+        [Waybill(oid, "zto", f"ZT90{n}") for n, oid in enumerate(ids)], actor="wh:1"
+    )
+    assert [(o.order_id, o.state) for o in batch.outcomes] == [
+        (ids[0], "uploaded"),
+        (ids[2], "uploaded"),
+    ]
+    assert [(w.order_id, str(e)) for w, e in batch.failed] == [
+        (ids[1], "ERP: 发货单 locked by a clerk")
+    ]
+    assert [kit.get(oid).lifecycle for oid in ids] == [
+        Lifecycle.SHIPPED,
+        Lifecycle.ALLOCATED,
+        Lifecycle.SHIPPED,
+    ]
+    assert kit.shipper.outcome(ids[1], "p1").state == "booked"  # claimed: uploaded again later
+    if kit.engine is not None:
+        kit.engine.dispose()

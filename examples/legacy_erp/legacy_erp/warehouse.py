@@ -14,12 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 
 from legacy_erp.mapping import ORDER_STATUS
 from legacy_erp.schema import CK_FHD, XS_DDZB
 from orderkit.models import Lifecycle, Order, ShipmentStatus
 
 ACTOR = "legacy_erp:warehouse"
+log = structlog.get_logger("legacy_erp.warehouse")
 #: Shipment status -> 上传状态.
 UPLOAD_STATUS = {ShipmentStatus.SHIPPED: "1", ShipmentStatus.UPLOAD_FAILED: "2"}
 
@@ -69,4 +71,7 @@ def print_waybills(kit: Any, bind: sa.Engine | sa.Connection, *, limit: int = 50
         ]
     # one print run: each courier booked, the waybills recorded and uploaded in chunks
     batch = kit.book_pickups(wanted, actor=ACTOR)
+    for waybill, error in batch.failed:  # the run loop retries them; say so meanwhile
+        log.warning("erp.print_failed", order=waybill.order_id, shipment=waybill.shipment,
+                    error=str(error))  # fmt: skip
     return sum(1 for outcome in batch.outcomes if outcome.waybill is not None)

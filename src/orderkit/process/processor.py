@@ -36,6 +36,8 @@ log = structlog.get_logger("orderkit.process")
 #: Lifecycles an order is (re)decided in; later ones are past the decisions.
 PROCESSABLE = {Lifecycle.PAID, Lifecycle.APPROVED, Lifecycle.ON_HOLD}
 ATTEMPTS = 4
+#: Reservation states that hold (or held) stock for their line.
+_HELD = frozenset({"reserved", "consumed"})
 #: Decided orders written per transaction by ``process_many``.
 WRITE_CHUNK = 100
 
@@ -107,7 +109,7 @@ def _fits(
     for line in plan.wanted:
         line_id, sku, warehouse, quantity = line
         state = held.get((plan.order_id, line_id, warehouse))
-        if state in ("reserved", "consumed"):
+        if state in _HELD:
             continue
         if state is not None or free.get((sku, warehouse), 0) < quantity:
             for _, s, w, n in new:
@@ -124,6 +126,8 @@ class _Prefetched:
 
     orders: dict[str, StoredOrder]
     facts: Facts
+    #: (order id, line id, warehouse) of the batch's lines holding stock already
+    held: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 class Processor:
@@ -151,6 +155,7 @@ class Processor:
         changed, a gift quota to claim) is processed alone with fresh reads,
         as ``process`` does, so the outcome is the same as one at a time.
         """
+        order_ids = list(dict.fromkeys(order_ids))  # an order listed twice is processed once
         outcomes: dict[str, ProcessOutcome] = {}
         failed: dict[str, Exception] = {}
         prefetched = self._prefetch(order_ids)
@@ -183,10 +188,12 @@ class Processor:
                 facts = Facts.read_in(
                     kit, self.rules, [stored.order for stored in orders.values()], conn
                 )
+                states = kit.store.stock.line_states(conn, list(orders))
         except Exception as exc:  # each order then reads for itself (and reports)
             log.warning("process.prefetch_failed", error=str(exc))
             return None
-        return _Prefetched(orders, facts)
+        held = {key for key, state in states.items() if state in _HELD}
+        return _Prefetched(orders, facts, held)
 
     def _process(self, order_id: str, actor: str, prefetched: _Prefetched | None) -> ProcessOutcome:
         last: Exception | None = None
@@ -480,8 +487,11 @@ class Processor:
         if decided.quota_claims or decided.quota_released is not None:
             return None
         del prefetched.orders[order_id]
-        # later decisions of the batch see this one's stock as taken
-        prefetched.facts.took(decided.wanted, quota=False)
+        # later decisions of the batch see the stock this one takes now as
+        # taken (lines it reserved before were never in the free stock)
+        held = prefetched.held
+        taking = [line for line in decided.wanted if (order_id, line[0], line[2]) not in held]
+        prefetched.facts.took(taking, quota=False)
         return _Plan(stored, decided.outcome, decided)
 
     def _write_plans(

@@ -121,8 +121,8 @@ class ShipmentRows:
         self, conn: sa.Connection, order_ids: Sequence[str], *, lock: bool = False
     ) -> dict[tuple[str, str], ShipmentRow]:
         """The rows of some orders, by (order id, shipment id). ``lock``: keep
-        them from other writers until the transaction ends (SQLite locks the
-        whole database at the first write instead)."""
+        them from other writers until the transaction ends (SQLite has no row
+        locks: ``finish_many``'s guarded UPDATE catches a writer in between)."""
         ids = sorted(set(order_ids))
         if not ids:
             return {}
@@ -281,8 +281,9 @@ class ShipmentRows:
         """``finish`` of uploads whose rows the caller locked and found holding
         their waybill: one statement.
 
-        :raises RuntimeError: a row did not hold its waybill after all (the
-            caller's transaction must not go on).
+        :raises RuntimeError: a row did not hold its waybill after all (SQLite:
+            another writer came in between); the caller's transaction must
+            not go on.
         """
         at = utcnow_naive(now)
         params = [

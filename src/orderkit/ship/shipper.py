@@ -260,17 +260,10 @@ class Shipper:
                     continue
                 results.append((item, ShipError("not settled")))  # its slot; set below
         if uploads:
-            try:
-                settled = db.run(partial(self._settle_many, uploads, actor))
-            except Exception as exc:
-                if strict or not db.owns_transactions:
-                    raise  # in the ERP's transaction, part may be written: it must roll back
-                for upload in uploads:  # rows stay claimed: the run loop tries again
-                    results[upload.slot] = (upload.item, exc)
-            else:
-                for upload, outcome in zip(uploads, settled, strict=True):
-                    results[upload.slot] = (upload.item, outcome)
-                    _log_upload(outcome)
+            for upload, answered in zip(uploads, self._settle(uploads, actor, strict), strict=True):
+                results[upload.slot] = (upload.item, answered)
+                if isinstance(answered, ShipOutcome):
+                    _log_upload(answered)
         for item, result in results:
             if isinstance(result, ShipOutcome):
                 batch.outcomes.append(result)
@@ -335,7 +328,7 @@ class Shipper:
             if id(change) not in stale:
                 continue
             try:  # it changed since it was read: as if read now
-                current = orders.get(item.order_id, conn)
+                current = orders.get(item.order_id, conn, lock=True)
                 row = self.rows.get(conn, item.order_id, booked.shipment_id)
                 out[slot] = (item, self._record_one(conn, current, item, row, actor, now))
             except OrderKitError as exc:
@@ -561,6 +554,28 @@ class Shipper:
         result, error = self._call_channel(stored.order, target)
         return _Upload(item, slot, stored, target, result, error, self._kit.clock.now())
 
+    def _settle(
+        self, uploads: Sequence[_Upload], actor: str, strict: bool
+    ) -> list[ShipOutcome | Exception]:
+        """The channel's answers recorded together; if that transaction fails
+        (one order's hook raising, say), each answer on its own, so one bad
+        answer does not hold back the others. A failed one keeps its row
+        claimed: the run loop uploads it again later."""
+        db = self._kit.store.db
+        try:
+            return list(db.run(partial(self._settle_many, uploads, actor)))
+        except Exception as exc:
+            if strict or not db.owns_transactions:
+                raise  # in the ERP's transaction, part may be written: it must roll back
+            log.warning("ship.settle_batch_failed", uploads=len(uploads), error=str(exc))
+        answers: list[ShipOutcome | Exception] = []
+        for upload in uploads:
+            try:
+                answers.append(db.run(partial(self._settle_one, upload, actor))[0])
+            except Exception as exc:
+                answers.append(exc)
+        return answers
+
     def _settle_many(
         self, uploads: Sequence[_Upload], actor: str, conn: sa.Connection
     ) -> list[ShipOutcome]:
@@ -612,7 +627,8 @@ class Shipper:
         for u, change, gone in marks:
             assert u.result is not None
             if id(change) in stale:  # it changed since it was read: mark it as it is now
-                self._mark(conn, orders.get(u.order_id, conn), u.shipment_id, actor, u.result)
+                current = orders.get(u.order_id, conn, lock=True)
+                self._mark(conn, current, u.shipment_id, actor, u.result)
             elif gone:
                 gone_orders.append(u.order_id)
             outcomes[u.slot] = _answered(u.order_id, u.target, u.result)

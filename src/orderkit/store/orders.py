@@ -120,6 +120,10 @@ class Orders:
         return self._select.where(self._t.orders.c.id == sa.bindparam("b_id"))
 
     @cached_property
+    def _lock_one(self) -> sa.Select[Any]:
+        return self._select_one.with_for_update()
+
+    @cached_property
     def _select_many(self) -> sa.Select[Any]:
         return self._select.where(self._t.orders.c.id.in_(sa.bindparam("b_ids", expanding=True)))
 
@@ -181,13 +185,19 @@ class Orders:
                 ).scalars()
             )
 
-    def get(self, order_id: str, conn: sa.Connection | None = None) -> StoredOrder:
+    def get(
+        self, order_id: str, conn: sa.Connection | None = None, *, lock: bool = False
+    ) -> StoredOrder:
+        """One order. ``lock``: a locking read in ``conn`` (PostgreSQL, MySQL),
+        which also sees a change committed after the transaction's first read
+        where a plain read would not (MySQL's repeatable read)."""
         params = {"b_id": order_id}
         if conn is None:
             with self._db.transaction() as own:
                 row = own.execute(self._select_one, params).first()
         else:
-            row = conn.execute(self._select_one, params).first()
+            locking = lock and conn.dialect.name != "sqlite"
+            row = conn.execute(self._lock_one if locking else self._select_one, params).first()
         if row is None:
             raise OrderNotFound(f"no order with id {order_id!r}")
         return _stored(row)
@@ -483,7 +493,7 @@ class Orders:
         for run in _rounds(fresh):
             params = [change.values for change in run]
             moved = self._update_many(conn, params)
-            if moved != len(params):  # the rows are locked: this cannot happen
+            if moved != len(params):  # SQLite only: an order moved after its check
                 raise ConflictError(
                     f"{len(params) - moved} of {len(params)} locked orders did not update",
                     order_id=run[0].order_id,
@@ -505,8 +515,9 @@ class Orders:
 
     def _lock_versions(self, conn: sa.Connection, order_ids: set[str]) -> dict[str, int | None]:
         """Current versions, the rows locked until the transaction ends (in id
-        order, so two writers lock in the same order). SQLite locks the whole
-        database at the first write, and refuses it if this read went stale."""
+        order, so two writers lock in the same order). SQLite has no row locks
+        and this read may come before its write transaction begins: a writer in
+        between is caught by the guarded UPDATE, and the batch is redone."""
         o = self._t.orders
         query = sa.select(o.c.id, o.c.version).where(o.c.id.in_(sorted(order_ids)))
         if conn.dialect.name != "sqlite":

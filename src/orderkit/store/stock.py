@@ -217,9 +217,10 @@ class Stock:
         self, conn: sa.Connection, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], int]:
         """Free units of ``(sku, warehouse)`` balances, kept from other writers
-        until the transaction ends (rows locked in key order; SQLite locks the
-        whole database at the first write and refuses it if this read went
-        stale). A balance that does not exist is left out (nothing is free)."""
+        until the transaction ends (rows locked in key order). SQLite has no
+        row locks: a writer in between is caught by ``reserve_new``'s guarded
+        UPDATE, and the caller's batch is redone. A balance that does not
+        exist is left out (nothing is free)."""
         wanted = set(keys)
         if not wanted:
             return {}
@@ -256,8 +257,8 @@ class Stock:
         against balances the caller locked and found sufficient: one statement
         for the rows, one for the balances.
 
-        :raises RuntimeError: a balance was short after all (the caller's
-            transaction must not go on).
+        :raises RuntimeError: a balance was short after all (SQLite: another
+            writer came in between); the caller's transaction must not go on.
         """
         if not lines:
             return
