@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,6 +175,20 @@ def write_config(
     if kit.engine is not None:
         kit.engine.dispose()
     return path
+
+
+@contextmanager
+def workspace(root: Path, name: str, t0: datetime, orders: int) -> Iterator[tuple[Path, str]]:
+    """One run's directory, sandboxes of its own (the same seeds and clock as
+    every other run's) and its config: yields (config path, database URL)."""
+    workdir = root / name
+    workdir.mkdir()
+    servers = start_sandboxes(t0, orders)
+    try:
+        url = f"sqlite:///{workdir / 'orderkit.db'}"
+        yield write_config(workdir, url, servers), url
+    finally:
+        servers.stop()
 
 
 def run_cli(config: Path, *args: str) -> subprocess.Popen[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .crash_support import fingerprint, run_cli, start_sandboxes, write_config
+from .crash_support import fingerprint, run_cli, workspace
 
 ORDERS = 8000
 KILLS = 5
@@ -25,12 +25,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     t0 = datetime.now(UTC).replace(microsecond=0)
     results = {}
     for name in ("straight", "killed"):
-        workdir = tmp_path / name
-        workdir.mkdir()
-        servers = start_sandboxes(t0, ORDERS)
-        try:
-            url = f"sqlite:///{workdir / 'orderkit.db'}"
-            config = write_config(workdir, url, servers)
+        with workspace(tmp_path, name, t0, ORDERS) as (config, url):
             kills = 0
             if name == "killed":
                 rng = random.Random(2026)
@@ -48,8 +43,6 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
             results[name] = fingerprint(url)
             if name == "killed":
                 assert kills >= KILLS, f"the run finished after {kills} kills; size it up"
-        finally:
-            servers.stop()
     straight, killed = results["straight"], results["killed"]
     assert len(straight["orders"]) >= ORDERS * 0.9
     assert sum(1 for s in straight["shipments"] if s[-1] == "uploaded") > 500

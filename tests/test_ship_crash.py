@@ -18,7 +18,7 @@ import pytest
 from orderkit.kit import OrderKit
 from orderkit.run.jobs import decide_query
 
-from .crash_support import REPO, fingerprint, start_sandboxes, write_config
+from .crash_support import REPO, fingerprint, workspace
 
 ORDERS = 1500
 KILLS = ("record:3", "upload:20", "settle:2", "upload:1", "settle:1", "record:1")
@@ -53,20 +53,13 @@ def test_a_killed_print_run_ships_everything_once(tmp_path: Path) -> None:
     t0 = datetime.now(UTC).replace(microsecond=0)
     results = {}
     for name in ("straight", "killed"):
-        workdir = tmp_path / name
-        workdir.mkdir()
-        servers = start_sandboxes(t0, ORDERS)
-        try:
-            url = f"sqlite:///{workdir / 'orderkit.db'}"
-            config = write_config(workdir, url, servers)
+        with workspace(tmp_path, name, t0, ORDERS) as (config, url):
             prepare(config)
             if name == "killed":
                 codes = [print_run(config, point) for point in KILLS]
                 assert codes.count(-9) == len(KILLS), f"a run ended before its kill: {codes}"
             assert print_run(config) == 0
             results[name] = fingerprint(url)
-        finally:
-            servers.stop()
     straight, killed = results["straight"], results["killed"]
     shipped = [s for s in straight["shipments"] if s[-1] == "uploaded"]
     assert len(shipped) > 200, "size the print run up"
