@@ -249,27 +249,22 @@ class Orders:
         detail: dict[str, Any] | None = None,
         dedup_key: str | None = None,
     ) -> None:
-        conn.execute(
-            self._insert_event,
-            {
-                "order_id": order_id,
-                "at": utcnow_naive(self._clock.now()),
-                "actor": actor,
-                "kind": kind,
-                "from_state": from_state,
-                "to_state": to_state,
-                "reason": (reason or "")[:512] or None,
-                "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
-                "dedup_key": dedup_key,
-            },
-        )
+        at = utcnow_naive(self._clock.now())
+        row = _event_row(order_id, at, actor, kind, reason, from_state, to_state, detail)
+        conn.execute(self._insert_event, {**row, "dedup_key": dedup_key})
 
     def add_outbox(
         self, conn: sa.Connection, order_id: str | None, events: Sequence[ChangeEvent]
     ) -> None:
         """Outbox events in the caller's transaction, in one statement; the same
         rows ``Store.outbox_add`` writes (an event id already there is skipped)."""
-        insert_ignore_prebuilt(conn, self._t.outbox, self._outbox_rows(order_id, events), key="id")
+        self._insert_outbox(conn, self._outbox_rows(order_id, events))
+
+    def _insert_outbox(self, conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+        if len(rows) >= UNNEST_FROM:
+            insert_ignore(conn, self._t.outbox, rows, key="id")  # PostgreSQL: one statement
+        else:
+            insert_ignore_prebuilt(conn, self._t.outbox, rows, key="id")
 
     def _outbox_rows(
         self, order_id: str | None, events: Sequence[ChangeEvent]
@@ -441,21 +436,17 @@ class Orders:
         }
         if decided:
             values["decided_version"] = expected + 1
-        event = {
-            "order_id": order_id,
-            "at": now,
-            "actor": actor,
-            "kind": kind,
-            "from_state": current.lifecycle.value,
-            "to_state": (to_state or lifecycle).value,
-            "reason": (reason or "")[:512] or None,
-            "detail": json.dumps(
-                {**(attempted or {}), **(detail or {}), "version": expected + 1},
-                ensure_ascii=False,
-                default=str,
-            ),
-            "dedup_key": None,
-        }
+        event = _event_row(
+            order_id,
+            now,
+            actor,
+            kind,
+            reason,
+            current.lifecycle.value,
+            (to_state or lifecycle).value,
+            {**(attempted or {}), **(detail or {}), "version": expected + 1},
+        )
+        event["dedup_key"] = None
         written = StoredOrder(
             changed,
             expected + 1,
@@ -530,13 +521,8 @@ class Orders:
         if not written:
             return
         conn.execute(self._insert_event, [change.event for change in written])
-        outbox = [
-            row for change in written for row in self._outbox_rows(change.order_id, change.events)
-        ]
-        if len(outbox) >= UNNEST_FROM:
-            insert_ignore(conn, self._t.outbox, outbox, key="id")  # PostgreSQL: one statement
-        else:
-            insert_ignore_prebuilt(conn, self._t.outbox, outbox, key="id")
+        outbox = [row for c in written for row in self._outbox_rows(c.order_id, c.events)]
+        self._insert_outbox(conn, outbox)
         if self._persist is not None:
             self._persist(conn, [(change.written.order, False) for change in written])
 
@@ -587,6 +573,29 @@ class Orders:
             actual_version=actual,
             attempted=attempt,
         )
+
+
+def _event_row(
+    order_id: str,
+    at: datetime,
+    actor: str,
+    kind: str,
+    reason: str | None,
+    from_state: str | None,
+    to_state: str | None,
+    detail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A timeline row (without its ``dedup_key``)."""
+    return {
+        "order_id": order_id,
+        "at": at,
+        "actor": actor,
+        "kind": kind,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": (reason or "")[:512] or None,
+        "detail": json.dumps(detail or {}, ensure_ascii=False, default=str),
+    }
 
 
 def _rounds(changes: Sequence[PendingChange]) -> list[list[PendingChange]]:
